@@ -1,0 +1,43 @@
+"""pplkit: a compact probabilistic programming language on PyTorch, for teaching.
+
+The public names match Pyro's, so a model written here moves to Pyro by changing
+the imports::
+
+    import pplkit as pyro
+    import pplkit.distributions as dist
+"""
+
+from . import distributions, handlers, poutine
+from .handlers import condition, do
+from .params import ParamStore, clear_param_store, get_param_store, use_param_store
+from .plate import plate
+from .primitives import deterministic, factor, param, sample
+from .runtime import Message, PlateFrame, SiteKind
+from .trace import Trace
+from .util import enable_validation, is_validation_enabled, set_rng_seed
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Message",
+    "ParamStore",
+    "PlateFrame",
+    "SiteKind",
+    "Trace",
+    "clear_param_store",
+    "condition",
+    "deterministic",
+    "distributions",
+    "do",
+    "enable_validation",
+    "factor",
+    "get_param_store",
+    "handlers",
+    "is_validation_enabled",
+    "param",
+    "plate",
+    "poutine",
+    "sample",
+    "set_rng_seed",
+    "use_param_store",
+]

@@ -1,0 +1,71 @@
+"""``condition`` fixes sample sites to observed data; ``uncondition`` frees observed sites."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Callable, Mapping
+
+import torch
+
+from ..runtime import Handler, Message, SiteKind
+
+
+class condition(Handler):
+    """Observe the sites named in ``data`` at the given values.
+
+    Warns, listing the model's sample sites, when ``data`` names a site the model
+    never sampled: usually a typo that would otherwise silently condition nothing.
+
+    Example::
+
+        conditioned = condition(model, data={"obs": y})
+    """
+
+    def __init__(self, fn: Callable[..., Any] | None = None, data: Mapping[str, Any] | None = None) -> None:
+        super().__init__(fn)
+        if not isinstance(data, Mapping):
+            raise TypeError(f"condition needs data= as a dict of site name -> value, got {type(data).__name__}")
+        self.data = data
+        self._seen: set[str] = set()
+
+    def __enter__(self) -> condition:
+        self._seen = set()
+        return super().__enter__()
+
+    def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
+        super().__exit__(exc_type, exc_value, traceback)
+        missing = [name for name in self.data if name not in self._seen]
+        if exc_type is None and missing:
+            warnings.warn(
+                f"condition: the model never sampled {missing}, so that data was not used. "
+                f"Its sample sites are: {sorted(self._seen)}",
+                stacklevel=2,
+            )
+
+    def process(self, msg: Message) -> None:
+        if msg.kind is not SiteKind.SAMPLE:
+            return
+        self._seen.add(msg.name)
+        if msg.name in self.data:
+            value = self.data[msg.name]
+            msg.value = value if isinstance(value, torch.Tensor) else torch.as_tensor(value)
+            msg.is_observed = True
+
+
+class uncondition(Handler):
+    """Sample every observed site from its distribution instead of scoring the data.
+
+    The data is kept in ``site.infer["obs"]``, as in Pyro.
+
+    Example::
+
+        prior_predictive = uncondition(model)
+    """
+
+    def process(self, msg: Message) -> None:
+        if msg.kind is SiteKind.SAMPLE and msg.is_observed and not msg.intervened:
+            msg.infer["was_observed"] = True
+            msg.infer["obs"] = msg.value
+            msg.is_observed = False
+            msg.value = None
+            msg.done = False

@@ -1,0 +1,358 @@
+"""The param store: named, learnable tensors with constraints.
+
+A constrained param (say ``constraint=positive``) is kept as an unconstrained leaf
+tensor ``u`` and handed out as ``transform_to(constraint)(u)``, so that an optimizer
+can move ``u`` freely and the model always sees a valid value.
+
+There is one default store, as in Pyro, plus ``use_param_store(store)`` to give one
+thread (a widget's training thread, say) a store of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import torch
+from torch.distributions import constraints, transform_to
+from torch.distributions.constraints import Constraint
+
+__all__ = ["ParamStore", "clear_param_store", "get_param_store", "use_param_store", "current_param_store"]
+
+_FORMAT = "pplkit-param-store"
+_VERSION = 1
+
+Init = torch.Tensor | float | Callable[[], torch.Tensor] | None
+
+
+class ParamStore:
+    """Named params, stored unconstrained, returned constrained.
+
+    Example::
+
+        store = get_param_store()
+        store.get_param("sigma", torch.tensor(1.0), constraints.positive)
+        store["sigma"]          # tensor(1., grad_fn=...)
+        store.save("fit.pt"); store.load("fit.pt")
+    """
+
+    def __init__(self) -> None:
+        self._unconstrained: dict[str, torch.Tensor] = {}
+        self._constraints: dict[str, Constraint] = {}
+        self._event_dims: dict[str, int | None] = {}
+        self._lock = threading.RLock()
+
+    # -- reading and writing -------------------------------------------------------
+
+    def get_param(
+        self,
+        name: str,
+        init: Init = None,
+        constraint: Constraint = constraints.real,
+        event_dim: int | None = None,
+    ) -> torch.Tensor:
+        """The constrained value of ``name``, created from ``init`` the first time."""
+        unconstrained = self._unconstrained.get(name)
+        if unconstrained is None:
+            return self._create(name, init, constraint, event_dim)
+        stored = self._constraints[name]
+        if constraint is not stored and not _same_constraint(constraint, stored):
+            raise ValueError(
+                f"param '{name}' was created with constraint {_describe(stored)} and is now declared with "
+                f"{_describe(constraint)}; use one constraint, or call clear_param_store() (or "
+                f"get_param_store().pop('{name}')) to start the param afresh"
+            )
+        if isinstance(init, torch.Tensor) and init.shape != unconstrained.shape:
+            self._check_shape(name, init, stored)
+        if stored is constraints.real:
+            return unconstrained
+        return transform_to(stored)(unconstrained)
+
+    def _check_shape(self, name: str, init: torch.Tensor, constraint: Constraint) -> None:
+        existing = self[name]
+        if init.shape != existing.shape:
+            raise ValueError(
+                f"param '{name}' already exists with shape {tuple(existing.shape)}, but its init now has shape "
+                f"{tuple(init.shape)}; the store keeps the first value. Call clear_param_store() (or "
+                f"get_param_store().pop('{name}')) after changing a model, or give the param a new name"
+            )
+
+    def _create(self, name: str, init: Init, constraint: Constraint, event_dim: int | None) -> torch.Tensor:
+        unconstrained = _unconstrain(name, init, constraint)
+        with self._lock:
+            self._unconstrained[name] = unconstrained
+            self._constraints[name] = constraint
+            self._event_dims[name] = event_dim
+        return unconstrained if constraint is constraints.real else transform_to(constraint)(unconstrained)
+
+    def __getitem__(self, name: str) -> torch.Tensor:
+        """The constrained value of an existing param."""
+        if name not in self._unconstrained:
+            raise KeyError(f"param '{name}' is not in the param store (it has: {sorted(self._unconstrained)})")
+        return self.get_param(name, constraint=self._constraints[name])
+
+    def __setitem__(self, name: str, value: torch.Tensor) -> None:
+        """Set a param's constrained value, keeping its constraint (``real`` if new)."""
+        constraint = self._constraints.get(name, constraints.real)
+        unconstrained = _unconstrain(name, value, constraint)  # may raise: nothing changed yet
+        with self._lock:
+            self._unconstrained[name] = unconstrained
+            self._constraints[name] = constraint
+            self._event_dims.setdefault(name, None)
+
+    def pop(self, name: str) -> torch.Tensor | None:
+        """Remove a param; returns its constrained value, or None if it was absent."""
+        with self._lock:
+            if name not in self._unconstrained:
+                return None
+            value = self[name].detach()
+            del self._unconstrained[name], self._constraints[name], self._event_dims[name]
+            return value
+
+    def __delitem__(self, name: str) -> None:
+        if self.pop(name) is None:
+            raise KeyError(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._unconstrained
+
+    def __len__(self) -> int:
+        return len(self._unconstrained)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._unconstrained))
+
+    def keys(self) -> list[str]:
+        return list(self._unconstrained)
+
+    def values(self) -> list[torch.Tensor]:
+        return [self[name] for name in self._unconstrained]
+
+    def items(self) -> list[tuple[str, torch.Tensor]]:
+        """(name, constrained value) pairs, in creation order."""
+        return [(name, self[name]) for name in list(self._unconstrained)]
+
+    def unconstrained(self, name: str) -> torch.Tensor:
+        """The leaf tensor an optimizer updates."""
+        return self._unconstrained[name]
+
+    def named_parameters(self) -> list[tuple[str, torch.Tensor]]:
+        """(name, unconstrained leaf tensor) pairs."""
+        return list(self._unconstrained.items())
+
+    def constraint(self, name: str) -> Constraint:
+        return self._constraints[name]
+
+    def event_dim(self, name: str) -> int | None:
+        return self._event_dims[name]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._unconstrained.clear()
+            self._constraints.clear()
+            self._event_dims.clear()
+
+    # -- saving and loading ----------------------------------------------------------
+
+    def get_state(self) -> dict[str, Any]:
+        """A plain, ``weights_only``-loadable snapshot: tensors, strings and numbers."""
+        params = {}
+        for name, u in self._unconstrained.items():
+            params[name] = {
+                "unconstrained": u.detach().clone(),
+                "constraint": _constraint_to_spec(name, self._constraints[name]),
+                "event_dim": self._event_dims[name],
+            }
+        return {"format": _FORMAT, "version": _VERSION, "params": params}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Replace the contents with a snapshot from :meth:`get_state`; all or nothing."""
+        new = _parse_state(state)
+        with self._lock:
+            self._unconstrained, self._constraints, self._event_dims = new
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the store to ``path`` atomically: a reader sees the old file or the new one."""
+        path = Path(path)
+        state = self.get_state()
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                torch.save(state, f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def load(self, path: str | os.PathLike[str], map_location: Any = None) -> None:
+        """Replace the store's contents with a file written by :meth:`save`.
+
+        Loads with ``torch.load(weights_only=True)``, so a file cannot run code. On any
+        error the store keeps what it held.
+        """
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"no param-store file at {str(path)!r}; write one with get_param_store().save(path)")
+        try:
+            state = torch.load(path, map_location=map_location, weights_only=True)
+        except Exception as e:
+            raise ValueError(
+                f"could not read {str(path)!r} as a pplkit param-store file (truncated, corrupt, or not written "
+                f"by ParamStore.save): {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+            ) from e
+        try:
+            self.set_state(state)
+        except ValueError as e:
+            raise ValueError(f"{str(path)!r}: {e}") from e
+
+
+def _unconstrain(name: str, init: Init, constraint: Constraint) -> torch.Tensor:
+    """A fresh leaf tensor holding ``init`` mapped to unconstrained space."""
+    if init is None:
+        raise KeyError(f"param '{name}' is not in the param store; give an init value to create it")
+    if callable(init) and not isinstance(init, torch.Tensor):
+        init = init()
+    value = torch.as_tensor(init, dtype=None if isinstance(init, torch.Tensor) else torch.get_default_dtype())
+    value = value.detach()
+    if not value.is_floating_point():
+        raise TypeError(f"param '{name}': init must be a floating-point tensor, got dtype {value.dtype}")
+    _check_support(name, value, constraint)
+    with torch.no_grad():
+        unconstrained = transform_to(constraint).inv(value).clone().contiguous()
+    return unconstrained.requires_grad_(True)
+
+
+def _check_support(name: str, value: torch.Tensor, constraint: Constraint) -> None:
+    try:
+        ok = bool(constraint.check(value).all())
+    except Exception:  # constraints that cannot check a value of this shape
+        ok = True
+    if not ok:
+        shown = value.tolist() if value.numel() <= 6 else f"a tensor of shape {tuple(value.shape)}"
+        raise ValueError(
+            f"param '{name}': init {shown} is outside the support of {_describe(constraint)}; "
+            "give an init value that satisfies the constraint"
+        )
+
+
+def _describe(constraint: Constraint) -> str:
+    return repr(constraint)
+
+
+def _same_constraint(a: Constraint, b: Constraint) -> bool:
+    if type(a) is not type(b):
+        return False
+    da, db = vars(a), vars(b)
+    if da.keys() != db.keys():
+        return False
+    for k in da:
+        x, y = da[k], db[k]
+        if isinstance(x, Constraint) and isinstance(y, Constraint):
+            if not _same_constraint(x, y):
+                return False
+        elif isinstance(x, torch.Tensor) or isinstance(y, torch.Tensor):
+            if not torch.equal(torch.as_tensor(x), torch.as_tensor(y)):
+                return False
+        elif x != y:
+            return False
+    return True
+
+
+# A constraint is saved as (class name, fields), not pickled, so that loading stays
+# weights_only-safe. Every torch constraint is a class in this module with plain fields.
+def _constraint_to_spec(name: str, constraint: Constraint) -> dict[str, Any]:
+    cls = type(constraint)
+    if getattr(constraints, cls.__name__, None) is not cls:
+        raise ValueError(
+            f"param '{name}': its constraint {constraint!r} is not one of torch's constraints, so it cannot be "
+            "saved safely; nothing was written"
+        )
+    fields: dict[str, Any] = {}
+    for key, value in vars(constraint).items():
+        if isinstance(value, Constraint):
+            fields[key] = _constraint_to_spec(name, value)
+        elif isinstance(value, (int, float, bool, str, torch.Tensor)) or value is None:
+            fields[key] = value
+        else:
+            raise ValueError(f"param '{name}': cannot save field {key!r} of constraint {constraint!r}")
+    return {"class": cls.__name__, "fields": fields}
+
+
+def _constraint_from_spec(spec: Any) -> Constraint:
+    if not isinstance(spec, dict) or not isinstance(spec.get("class"), str):
+        raise ValueError("bad constraint record")
+    cls = getattr(constraints, spec["class"], None)
+    if not (isinstance(cls, type) and issubclass(cls, Constraint)):
+        raise ValueError(f"unknown constraint {spec['class']!r}")
+    obj = cls.__new__(cls)
+    for key, value in spec.get("fields", {}).items():
+        setattr(obj, key, _constraint_from_spec(value) if isinstance(value, dict) else value)
+    return obj
+
+
+def _parse_state(
+    state: Any,
+) -> tuple[dict[str, torch.Tensor], dict[str, Constraint], dict[str, int | None]]:
+    if not isinstance(state, dict) or state.get("format") != _FORMAT:
+        raise ValueError("not a pplkit param-store file (no 'format' marker); was it written by ParamStore.save?")
+    if state.get("version") != _VERSION:
+        raise ValueError(f"param-store format version {state.get('version')!r}; this pplkit reads version {_VERSION}")
+    params = state.get("params")
+    if not isinstance(params, dict):
+        raise ValueError("param-store file has no 'params' table")
+    unconstrained: dict[str, torch.Tensor] = {}
+    constraint_of: dict[str, Constraint] = {}
+    event_dims: dict[str, int | None] = {}
+    for name, record in params.items():
+        if not isinstance(record, dict) or not isinstance(record.get("unconstrained"), torch.Tensor):
+            raise ValueError(f"param '{name}': bad record")
+        try:
+            constraint_of[name] = _constraint_from_spec(record["constraint"])
+        except (ValueError, KeyError) as e:
+            raise ValueError(f"param '{name}': {e}") from None
+        unconstrained[name] = record["unconstrained"].detach().clone().requires_grad_(True)
+        event_dims[name] = record.get("event_dim")
+    return unconstrained, constraint_of, event_dims
+
+
+_DEFAULT_STORE = ParamStore()
+
+
+class _StoreOverride(threading.local):
+    store: ParamStore | None = None
+
+
+_OVERRIDE = _StoreOverride()
+
+
+def get_param_store() -> ParamStore:
+    """The default param store (shared by all threads), as ``pyro.get_param_store()``."""
+    return _DEFAULT_STORE
+
+
+def current_param_store() -> ParamStore:
+    """The store that ``param`` uses in this thread: an override, else the default."""
+    store = _OVERRIDE.store
+    return _DEFAULT_STORE if store is None else store
+
+
+@contextmanager
+def use_param_store(store: ParamStore) -> Iterator[ParamStore]:
+    """Make ``param`` read and write ``store`` in this thread, inside the block."""
+    previous = _OVERRIDE.store
+    _OVERRIDE.store = store
+    try:
+        yield store
+    finally:
+        _OVERRIDE.store = previous
+
+
+def clear_param_store() -> None:
+    """Remove every param from the store ``param`` uses in this thread."""
+    current_param_store().clear()

@@ -1,0 +1,263 @@
+"""Plates: conditional independence, vectorised broadcasting and subsampling.
+
+``with plate("data", N) as idx:`` marks the sites inside as independent along one
+batch dim. Three things follow from that, all implemented here:
+
+* the plate takes a batch dim (the rightmost free one, unless ``dim=`` names one),
+  and every distribution inside is broadcast to have the plate's size there;
+* with ``subsample_size=`` the plate draws a random subset of indices, and the log
+  densities inside are scaled by ``size / subsample_size`` so that the ELBO stays an
+  unbiased estimate of the full-data one;
+* iterating (``for i in plate("data", N)``) gives a sequential plate: no broadcasting,
+  one iteration at a time, for models that need a Python loop.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, Iterator
+
+import torch
+
+from .runtime import Handler, Message, PlateFrame, SiteKind, apply_stack, get_handler_stack
+
+__all__ = ["plate", "broadcast_to_plates"]
+
+
+class _Subsample(torch.distributions.Distribution):
+    """The distribution of a plate's index draw: a uniform random subset, in random order."""
+
+    arg_constraints: dict[str, Any] = {}
+
+    def __init__(self, size: int, subsample_size: int, device: torch.device | None = None):
+        self.size = size
+        self.subsample_size = subsample_size
+        self.device = device
+        super().__init__(torch.Size(), torch.Size(), validate_args=False)
+
+    def sample(self, sample_shape: torch.Size | tuple[int, ...] = torch.Size()) -> torch.Tensor:
+        size, k = self.size, self.subsample_size
+        if k == size:
+            return torch.arange(size, device=self.device)
+        if 2 * k > size:
+            return torch.randperm(size, device=self.device)[:k]
+        # Drawing with replacement and topping up the duplicates keeps the cost O(k)
+        # however large the data, and still gives every k-subset the same chance.
+        idx = torch.randint(size, (k,), device=self.device).unique()
+        while idx.numel() < k:
+            more = torch.randint(size, (k - idx.numel(),), device=self.device)
+            idx = torch.cat([idx, more]).unique()
+        return idx[torch.randperm(k, device=self.device)]
+
+    def log_prob(self, value: torch.Tensor) -> torch.Tensor:
+        return torch.zeros((), device=value.device)
+
+
+class plate(Handler):
+    """A plate of ``size`` conditionally independent elements.
+
+    Args:
+        name: the plate's name, unique within a model.
+        size: the number of elements in the full data.
+        subsample_size: draw this many indices at random each time the plate is created.
+        subsample: use these indices instead of drawing them.
+        dim: the batch dim to use (a negative int). By default the rightmost dim that
+            no enclosing plate uses: -1 for the outermost plate, -2 for the next, ...
+        device: where the index tensor lives.
+
+    Example::
+
+        with plate("data", len(x)) as idx:
+            sample("obs", dist.Normal(mu, 1.0), obs=x)
+    """
+
+    def __init__(
+        self,
+        name: str,
+        size: int | None = None,
+        subsample_size: int | None = None,
+        subsample: torch.Tensor | None = None,
+        dim: int | None = None,
+        device: torch.device | str | None = None,
+    ) -> None:
+        super().__init__()
+        if not isinstance(name, str):
+            raise TypeError(f"plate name must be a string, got {name!r}")
+        if dim is not None and (not isinstance(dim, int) or dim >= 0):
+            raise ValueError(f"plate '{name}': dim must be a negative int such as -1 or -2, got {dim!r}")
+        if size is None:
+            if subsample is None:
+                raise ValueError(f"plate '{name}': give its size, e.g. plate('{name}', len(data))")
+            size = len(subsample)
+        size = int(size)
+        if subsample is not None:
+            subsample = torch.as_tensor(subsample)
+            if subsample_size is not None and subsample_size != len(subsample):
+                raise ValueError(
+                    f"plate '{name}': subsample_size={subsample_size} but len(subsample)={len(subsample)}; "
+                    "give one of them"
+                )
+            subsample_size = len(subsample)
+        if subsample_size is None:
+            subsample_size = size
+        if not 0 < subsample_size <= size:
+            raise ValueError(f"plate '{name}': subsample_size must be in 1..{size}, got {subsample_size}")
+        self.name = name
+        self.size = size
+        self.subsample_size = int(subsample_size)
+        self.requested_dim = dim
+        self.dim: int | None = dim
+        self._counter = 0
+        device = torch.device(device) if device is not None else None
+        # The index draw is a message of its own, so that replaying a guide's trace makes
+        # the model see the same subsample as the guide did.
+        msg = Message(
+            kind=SiteKind.PLATE,
+            name=name,
+            fn=_Subsample(size, self.subsample_size, device),
+            value=subsample,
+        )
+        self.indices: torch.Tensor = apply_stack(msg).value
+        if len(self.indices) != self.subsample_size:
+            raise ValueError(
+                f"plate '{name}': got {len(self.indices)} replayed indices but subsample_size={self.subsample_size}; "
+                "did the model and the guide use different subsample sizes?"
+            )
+
+    @property
+    def is_subsampled(self) -> bool:
+        return self.subsample_size < self.size
+
+    def __enter__(self) -> torch.Tensor:  # type: ignore[override]
+        self.dim = self._allocate_dim()
+        super().__enter__()
+        return self.indices
+
+    def __exit__(self, *exc: Any) -> None:
+        super().__exit__(*exc)
+        self.dim = self.requested_dim
+
+    def __iter__(self) -> Iterator[int]:
+        """Sequential plate: yield each index with the plate active but no dim taken."""
+        for counter, i in enumerate(self.indices.tolist()):
+            self._counter = counter
+            self.dim = None
+            Handler.__enter__(self)
+            try:
+                yield i
+            finally:
+                Handler.__exit__(self, None, None, None)
+        self._counter = 0
+
+    def __len__(self) -> int:
+        return self.subsample_size
+
+    def _allocate_dim(self) -> int:
+        active = [h for h in get_handler_stack() if isinstance(h, plate) and h.dim is not None]
+        used = {h.dim: h.name for h in active}
+        if self.requested_dim is not None:
+            if self.requested_dim in used:
+                other = used[self.requested_dim]
+                free = next(d for d in itertools.count(-1, -1) if d not in used)
+                raise ValueError(
+                    f"plates '{other}' and '{self.name}' both want dim {self.requested_dim}; "
+                    f"give plate '{self.name}' a free dim, e.g. dim={free}"
+                )
+            return self.requested_dim
+        return next(d for d in itertools.count(-1, -1) if d not in used)
+
+    def process(self, msg: Message) -> None:
+        if not msg.kind.is_sample_like and msg.kind is not SiteKind.PARAM:
+            return
+        if msg.kind is SiteKind.PLATE:
+            return
+        frame = PlateFrame(self.name, self.dim, self.subsample_size, self.size, self._counter)
+        msg.cond_indep_stack = (frame, *msg.cond_indep_stack)
+        if self.is_subsampled and msg.kind.is_sample_like:
+            msg.scale = msg.scale * (self.size / self.subsample_size)
+
+    def postprocess(self, msg: Message) -> None:
+        # A param declared with event_dim inside a subsampled plate holds one row per
+        # element of the full data; the model sees only the rows of this subsample.
+        if msg.kind is not SiteKind.PARAM or not self.is_subsampled or self.dim is None:
+            return
+        event_dim = msg.args[2]
+        if event_dim is None:
+            return
+        dim = self.dim - event_dim
+        value = msg.value
+        if value.dim() >= -dim and value.shape[dim] == self.size:
+            msg.value = value.index_select(dim, self.indices.to(value.device))
+
+
+def _shape_str(shape: torch.Size | tuple[int, ...]) -> str:
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def broadcast_to_plates(msg: Message) -> None:
+    """Expand a sample-like site's distribution to the sizes of its vectorised plates.
+
+    Raises a ValueError naming the plate and dim when the distribution or the observed
+    value has a different size there, since that always means the model and the data
+    disagree about what the plate indexes.
+    """
+    fn = msg.fn
+    frames = [f for f in msg.cond_indep_stack if f.dim is not None]
+    if not frames:
+        return
+    batch_shape = list(fn.batch_shape)
+    needed = max(-f.dim for f in frames)  # type: ignore[operator]
+    if len(batch_shape) < needed:
+        batch_shape = [1] * (needed - len(batch_shape)) + batch_shape
+    for f in frames:
+        dim = f.dim
+        assert dim is not None
+        have = batch_shape[dim]
+        if have not in (1, f.size):
+            raise ValueError(
+                f"site '{msg.name}': its distribution has batch shape {_shape_str(fn.batch_shape)}, "
+                f"size {have} at dim {dim}, but it is inside plate '{f.name}' of size {f.size} at that dim. "
+                + _plate_size_hint(f, have)
+            )
+        batch_shape[dim] = f.size
+    if msg.is_observed and msg.value is not None and msg.kind is SiteKind.SAMPLE:
+        _check_observed_shape(msg, frames)
+    target = torch.Size(batch_shape)
+    if target != fn.batch_shape:
+        msg.fn = fn.expand(target)
+
+
+def _plate_size_hint(frame: PlateFrame, have: int) -> str:
+    if frame.full_size == have and frame.size != have:
+        return (
+            f"The plate is subsampled to {frame.size} of {frame.full_size}: index the data with the "
+            f"plate's indices, e.g. `with plate('{frame.name}', {frame.full_size}, subsample_size={frame.size}) "
+            "as idx:` and use `x[idx]`."
+        )
+    return f"Make them agree, e.g. plate('{frame.name}', {have}), or move the site out of the plate."
+
+
+def _check_observed_shape(msg: Message, frames: list[PlateFrame]) -> None:
+    value = msg.value
+    event_dim = len(msg.fn.event_shape)
+    shape = tuple(value.shape)
+    batch = shape[: len(shape) - event_dim] if event_dim else shape
+    for f in frames:
+        dim = f.dim
+        assert dim is not None
+        if len(batch) >= -dim and batch[dim] not in (1, f.size):
+            raise ValueError(
+                f"site '{msg.name}': the observed value has shape {_shape_str(shape)}, size {batch[dim]} at "
+                f"dim {dim}, but plate '{f.name}' has size {f.size} there. " + _plate_size_hint(f, batch[dim])
+            )
+    expected = tuple(msg.fn.batch_shape) + tuple(msg.fn.event_shape)
+    try:
+        torch.broadcast_shapes(shape, expected)
+    except RuntimeError:
+        raise ValueError(
+            f"site '{msg.name}': the observed value has shape {_shape_str(shape)}, which does not broadcast "
+            f"with the distribution's shape {_shape_str(expected)} (batch {_shape_str(msg.fn.batch_shape)}, "
+            f"event {_shape_str(msg.fn.event_shape)}) inside plates "
+            + ", ".join(f"'{f.name}' (dim {f.dim}, size {f.size})" for f in frames)
+            + ". Check which dim of the data each plate indexes."
+        ) from None

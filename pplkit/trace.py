@@ -1,0 +1,198 @@
+"""The record of one run of a model: its sites, in the order they ran."""
+
+from __future__ import annotations
+
+from typing import Callable, Iterator
+
+import torch
+
+from .distributions.util import scale_and_mask
+from .runtime import Message, SiteKind
+
+__all__ = ["Trace"]
+
+SiteFilter = Callable[[str, Message], bool]
+
+
+def _all_sites(name: str, site: Message) -> bool:
+    return True
+
+
+class Trace:
+    """Sites recorded by the ``trace`` handler, by name, in execution order.
+
+    Each site is the :class:`~pplkit.runtime.Message` that went through the handlers:
+    ``site.kind``, ``site.value``, ``site.fn``, ``site.is_observed``,
+    ``site.cond_indep_stack`` (its plates) and, after :meth:`compute_log_prob`,
+    ``site.log_prob``. Pyro-style ``site["value"]`` reads work too.
+    """
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, Message] = {}
+
+    def add_site(self, msg: Message) -> None:
+        """Record ``msg``; a second sample site of the same name is an error."""
+        existing = self.nodes.get(msg.name)
+        if existing is not None:
+            if existing is msg or (existing.kind is SiteKind.PARAM and msg.kind is SiteKind.PARAM):
+                return  # a param may be read many times; it is one site
+            raise ValueError(_duplicate_message(existing, msg))
+        self.nodes[msg.name] = msg
+
+    # -- mapping protocol over site names ----------------------------------------------
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.nodes
+
+    def __getitem__(self, name: str) -> Message:
+        return self.nodes[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.nodes)
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def sites(self, *kinds: SiteKind) -> list[Message]:
+        """The recorded sites, optionally only those of the given kinds."""
+        if not kinds:
+            return list(self.nodes.values())
+        return [m for m in self.nodes.values() if m.kind in kinds]
+
+    # -- the questions inference asks -----------------------------------------------------
+
+    @property
+    def stochastic_nodes(self) -> list[str]:
+        """Names of the latent sample sites."""
+        return [n for n, m in self.nodes.items() if m.kind is SiteKind.SAMPLE and not m.is_observed]
+
+    @property
+    def observation_nodes(self) -> list[str]:
+        """Names of the sites that score data: observed samples and factors."""
+        return [
+            n
+            for n, m in self.nodes.items()
+            if (m.kind is SiteKind.SAMPLE and m.is_observed) or m.kind is SiteKind.FACTOR
+        ]
+
+    @property
+    def param_nodes(self) -> list[str]:
+        return [n for n, m in self.nodes.items() if m.kind is SiteKind.PARAM]
+
+    def scored_sites(self) -> Iterator[Message]:
+        """The sites that contribute to the log joint: samples and factors."""
+        for msg in self.nodes.values():
+            if msg.kind is SiteKind.SAMPLE or msg.kind is SiteKind.FACTOR:
+                yield msg
+
+    def compute_log_prob(self, site_filter: SiteFilter = _all_sites) -> None:
+        """Fill ``site.log_prob`` (scaled and masked) and ``site.unscaled_log_prob``."""
+        for msg in self.scored_sites():
+            if msg.log_prob is None and site_filter(msg.name, msg):
+                log_p = msg.fn.log_prob(msg.value)
+                msg.unscaled_log_prob = log_p
+                msg.log_prob = scale_and_mask(log_p, msg.scale, msg.mask)
+
+    def log_prob_sum(self, site_filter: SiteFilter = _all_sites) -> torch.Tensor:
+        """The log joint density of the recorded values: the sum over scored sites."""
+        self.compute_log_prob(site_filter)
+        total: torch.Tensor | float = 0.0
+        for msg in self.scored_sites():
+            if site_filter(msg.name, msg):
+                assert msg.log_prob is not None
+                total = total + msg.log_prob.sum()
+        return total if isinstance(total, torch.Tensor) else torch.tensor(total)
+
+    def nonfinite_sites(self) -> list[str]:
+        """Names of the sites whose computed log density is NaN or infinite."""
+        bad = []
+        for msg in self.scored_sites():
+            if msg.log_prob is not None and not bool(torch.isfinite(msg.log_prob).all()):
+                bad.append(msg.name)
+        return bad
+
+    def copy(self) -> Trace:
+        """A new trace holding the same site records."""
+        new = Trace()
+        new.nodes = dict(self.nodes)
+        return new
+
+    # -- display --------------------------------------------------------------------------
+
+    def format_shapes(self, title: str = "Trace Shapes:", last_site: str | None = None) -> str:
+        """A table of the shapes of every site, as in Pyro's tensor-shapes tutorial.
+
+        For each sample site: the distribution's batch and event shape, the value's
+        shape, and (after :meth:`compute_log_prob`) the log-prob shape. Batch dims are
+        left of the ``|``, event dims right of it.
+        """
+        if not self.nodes:
+            return title
+        rows: list[list[str | None]] = [[title], ["Param Sites:"]]
+        for name, msg in self.nodes.items():
+            if msg.kind is SiteKind.PARAM:
+                rows.append([name, None, *(str(s) for s in msg.value.shape)])
+            if name == last_site:
+                break
+        rows.append(["Sample Sites:"])
+        for name, msg in self.nodes.items():
+            if msg.kind.is_sample_like:
+                batch_shape = tuple(getattr(msg.fn, "batch_shape", ()))
+                event_shape = tuple(getattr(msg.fn, "event_shape", ()))
+                rows.append([name + " dist", None, *map(str, batch_shape), "|", None, *map(str, event_shape)])
+                shape = tuple(getattr(msg.value, "shape", ()))
+                split = len(shape) - len(event_shape)
+                rows.append(["value", None, *map(str, shape[:split]), "|", None, *map(str, shape[split:])])
+                if msg.log_prob is not None:
+                    rows.append(["log_prob", None, *map(str, msg.log_prob.shape), "|", None])
+            if name == last_site:
+                break
+        return _format_table(rows)
+
+    def __repr__(self) -> str:
+        return f"Trace({', '.join(f'{n}:{m.kind.value}' for n, m in self.nodes.items())})"
+
+
+def _format_table(rows: list[list[str | None]]) -> str:
+    """Lay out rows of cells as Pyro does, so that the tables read the same.
+
+    ``None`` splits a row into three groups: the name, the batch sizes with the ``|``
+    bar, and the event sizes. The groups are aligned right, right and left, then every
+    cell is right-justified in its column.
+    """
+    grouped = []
+    for row in rows:
+        groups: list[list[str]] = [[], [], []]
+        g = 0
+        for cell in row:
+            if cell is None:
+                g += 1
+            else:
+                groups[g].append(cell)
+        grouped.append(groups)
+    widths = [max(len(groups[g]) for groups in grouped) for g in range(3)]
+    table = []
+    for name, batch, event in grouped:
+        pad = [""] * (widths[0] - len(name)) + name
+        pad += [""] * (widths[1] - len(batch)) + batch
+        pad += event + [""] * (widths[2] - len(event))
+        table.append(pad)
+    col_widths = [max(len(row[j]) for row in table) for j in range(len(table[0]))]
+    return "\n".join(" ".join(c.rjust(w) for c, w in zip(row, col_widths)) for row in table)
+
+
+def _duplicate_message(existing: Message, msg: Message) -> str:
+    if existing.kind is SiteKind.PLATE and msg.kind is SiteKind.PLATE:
+        return (
+            f"plate '{msg.name}' was created twice in one run. Create it once and enter it as often as "
+            f"you need: `{msg.name}_plate = plate('{msg.name}', ...)`, then `with {msg.name}_plate:` each time."
+        )
+    if existing.kind is not msg.kind:
+        return (
+            f"the name '{msg.name}' is used by a {existing.kind.value} site and a {msg.kind.value} site; "
+            "every site in a model needs its own name"
+        )
+    return (
+        f"two {msg.kind.value} sites are named '{msg.name}'; every site in one run of a model needs its own "
+        f"name. In a Python loop use e.g. f'{msg.name}_{{i}}', or vectorise the loop with a plate."
+    )
