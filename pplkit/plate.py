@@ -4,7 +4,8 @@
 batch dim. Three things follow from that, all implemented here:
 
 * the plate takes a batch dim (the rightmost free one, unless ``dim=`` names one),
-  and every distribution inside is broadcast to have the plate's size there;
+  and every distribution inside is broadcast to have the plate's size there, as the
+  message passes the plate on its way out through the handler stack;
 * with ``subsample_size=`` the plate draws a random subset of indices, and the log
   densities inside are scaled by ``size / subsample_size`` so that the ELBO stays an
   unbiased estimate of the full-data one;
@@ -167,14 +168,17 @@ class plate(Handler):
         return next(d for d in itertools.count(-1, -1) if d not in used)
 
     def process(self, msg: Message) -> None:
-        if not msg.kind.is_sample_like and msg.kind is not SiteKind.PARAM:
-            return
         if msg.kind is SiteKind.PLATE:
             return
         frame = PlateFrame(self.name, self.dim, self.subsample_size, self.size, self._counter)
         msg.cond_indep_stack = (frame, *msg.cond_indep_stack)
-        if self.is_subsampled and msg.kind.is_sample_like:
-            msg.scale = msg.scale * (self.size / self.subsample_size)
+        if msg.kind.is_sample_like:
+            if self.is_subsampled:
+                msg.scale = msg.scale * (self.size / self.subsample_size)
+            # Broadcast here, not later, so that handlers outside the plate (do,
+            # condition, trace) see the distribution at its full batch shape.
+            if self.dim is not None:
+                broadcast_to_plates(msg)
 
     def postprocess(self, msg: Message) -> None:
         # A param declared with event_dim inside a subsampled plate holds one row per

@@ -196,9 +196,8 @@ def apply_stack(msg: Message) -> Message:
     1. ``process``: each handler, from the innermost (most recently entered) outwards,
        may edit the message. A handler that sets ``msg.stop`` hides it from the
        handlers further out.
-    2. Plates: a sample-like site's distribution is broadcast to the plates it is in.
-    3. Default: unless a handler set ``msg.done``, the site is sampled or the param fetched.
-    4. ``postprocess``: the handlers that saw the message, outermost first.
+    2. Default: unless a handler set ``msg.done``, the site is sampled or the param fetched.
+    3. ``postprocess``: the handlers that saw the message, outermost first.
     """
     stack = _STATE.stack
     seen = 0
@@ -207,10 +206,6 @@ def apply_stack(msg: Message) -> Message:
         handler.process(msg)
         if msg.stop:
             break
-    if msg.cond_indep_stack and msg.kind.is_sample_like and msg.kind is not SiteKind.PLATE:
-        from .plate import broadcast_to_plates
-
-        broadcast_to_plates(msg)
     if not msg.done:
         default_process(msg)
     for handler in stack[len(stack) - seen :]:

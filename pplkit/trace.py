@@ -12,6 +12,7 @@ from .runtime import Message, SiteKind
 __all__ = ["Trace"]
 
 SiteFilter = Callable[[str, Message], bool]
+_NO_LOG_PROB = torch.zeros(())
 
 
 def _all_sites(name: str, site: Message) -> bool:
@@ -87,11 +88,16 @@ class Trace:
 
     def compute_log_prob(self, site_filter: SiteFilter = _all_sites) -> None:
         """Fill ``site.log_prob`` (scaled and masked) and ``site.unscaled_log_prob``."""
-        for msg in self.scored_sites():
-            if msg.log_prob is None and site_filter(msg.name, msg):
+        for msg in self.nodes.values():
+            if msg.log_prob is not None or not site_filter(msg.name, msg):
+                continue
+            if msg.kind is SiteKind.SAMPLE or msg.kind is SiteKind.FACTOR:
                 log_p = msg.fn.log_prob(msg.value)
                 msg.unscaled_log_prob = log_p
                 msg.log_prob = scale_and_mask(log_p, msg.scale, msg.mask)
+            elif msg.kind is SiteKind.PLATE:
+                # A subsample draw scores nothing; the row keeps format_shapes as Pyro prints it.
+                msg.log_prob = msg.unscaled_log_prob = _NO_LOG_PROB
 
     def log_prob_sum(self, site_filter: SiteFilter = _all_sites) -> torch.Tensor:
         """The log joint density of the recorded values: the sum over scored sites."""

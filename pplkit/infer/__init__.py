@@ -1,0 +1,1 @@
+"""Inference: stochastic variational inference, guides, prediction and MCMC."""

@@ -1,0 +1,150 @@
+"""The param store: constraints, save/load round trips, failed loads that change nothing."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import threading
+
+import pytest
+import torch
+
+import pplkit
+from pplkit.distributions import constraints
+from pplkit.params import ParamStore, use_param_store
+
+
+def filled_store() -> ParamStore:
+    store = ParamStore()
+    store.get_param("loc", torch.tensor([0.5, -1.5]))
+    store.get_param("scale", torch.tensor([0.1, 2.0]), constraints.positive)
+    store.get_param("p", torch.tensor(0.25), constraints.interval(0.0, 1.0))
+    store.get_param("probs", torch.tensor([0.2, 0.3, 0.5]), constraints.simplex)
+    store.get_param("local", torch.ones(4), constraints.greater_than(-1.0), event_dim=0)
+    return store
+
+
+def snapshot(store: ParamStore) -> dict[str, torch.Tensor]:
+    return {name: value.detach().clone() for name, value in store.items()}
+
+
+def test_items_give_constrained_values_in_creation_order():
+    store = filled_store()
+    names = [name for name, _ in store.items()]
+    assert names == ["loc", "scale", "p", "probs", "local"]
+    assert torch.allclose(store["probs"], torch.tensor([0.2, 0.3, 0.5]))
+    assert torch.allclose(store["scale"], torch.tensor([0.1, 2.0]))
+
+
+def test_save_load_round_trip_is_exact(tmp_path):
+    store = filled_store()
+    path = tmp_path / "params.pt"
+    store.save(path)
+    loaded = ParamStore()
+    loaded.load(path)
+    assert [n for n, _ in loaded.items()] == [n for n, _ in store.items()]
+    for name in store.keys():
+        assert torch.equal(loaded.unconstrained(name), store.unconstrained(name))
+        assert repr(loaded.constraint(name)) == repr(store.constraint(name))
+        assert loaded.event_dim(name) == store.event_dim(name)
+        assert loaded.unconstrained(name).requires_grad
+    assert torch.equal(loaded["p"], store["p"])
+    # constraints survive as objects that still work
+    assert loaded.constraint("local").lower_bound == -1.0
+
+
+def test_save_writes_atomically_and_leaves_no_temp_files(tmp_path):
+    store = filled_store()
+    path = tmp_path / "params.pt"
+    store.save(path)
+    store.save(path)  # overwrite
+    assert sorted(os.listdir(tmp_path)) == ["params.pt"]
+
+
+def test_save_of_an_unsupported_constraint_writes_nothing(tmp_path):
+    class Odd(constraints.Constraint):
+        def check(self, value):
+            return torch.ones_like(value, dtype=torch.bool)
+
+    store = ParamStore()
+    store.get_param("ok", torch.tensor(1.0))
+    path = tmp_path / "params.pt"
+    store.save(path)
+    before = path.read_bytes()
+    store._constraints["ok"] = Odd()
+    with pytest.raises(ValueError, match="param 'ok'.*cannot be saved safely; nothing was written"):
+        store.save(path)
+    assert path.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["params.pt"]
+
+
+@pytest.mark.parametrize("damage", ["missing", "truncated", "foreign_tensor", "text", "code"])
+def test_a_failed_load_leaves_the_store_as_it_was(tmp_path, damage):
+    store = filled_store()
+    before = snapshot(store)
+    path = tmp_path / "params.pt"
+    marker = tmp_path / "pwned"
+    if damage == "truncated":
+        filled_store().save(path)
+        path.write_bytes(path.read_bytes()[:200])
+    elif damage == "foreign_tensor":
+        torch.save({"weights": torch.zeros(3)}, path)
+    elif damage == "text":
+        path.write_text("not a checkpoint")
+    elif damage == "code":
+
+        class Exploit:
+            def __reduce__(self):
+                return (open, (str(marker), "w"))
+
+        path.write_bytes(pickle.dumps(Exploit()))
+    expected = FileNotFoundError if damage == "missing" else ValueError
+    with pytest.raises(expected, match="params.pt"):
+        store.load(path)
+    assert not marker.exists(), "loading must never run code from the file"
+    after = snapshot(store)
+    assert after.keys() == before.keys()
+    assert all(torch.equal(after[k], before[k]) for k in before)
+
+
+def test_setting_a_value_keeps_the_constraint_and_rejects_values_outside_it():
+    store = filled_store()
+    store["scale"] = torch.tensor([3.0, 4.0])
+    assert store.constraint("scale") is constraints.positive
+    assert torch.allclose(store["scale"], torch.tensor([3.0, 4.0]))
+    with pytest.raises(ValueError, match="param 'scale'"):
+        store["scale"] = torch.tensor([-1.0, 1.0])
+    assert torch.allclose(store["scale"], torch.tensor([3.0, 4.0]))
+
+
+def test_pop_delete_and_clear():
+    store = filled_store()
+    assert torch.allclose(store.pop("loc"), torch.tensor([0.5, -1.5]))
+    assert store.pop("loc") is None
+    del store["p"]
+    with pytest.raises(KeyError):
+        del store["p"]
+    store.clear()
+    assert len(store) == 0
+
+
+def test_use_param_store_redirects_param_in_this_thread_only():
+    mine = ParamStore()
+    seen_elsewhere: list[bool] = []
+    with use_param_store(mine):
+        pplkit.param("x", torch.tensor(1.0))
+
+        def other_thread():
+            seen_elsewhere.append(pplkit.params.current_param_store() is mine)
+
+        t = threading.Thread(target=other_thread)
+        t.start()
+        t.join()
+    assert "x" in mine and "x" not in pplkit.get_param_store()
+    assert seen_elsewhere == [False]
+
+
+def test_empty_override_store_is_still_used():
+    empty = ParamStore()
+    with use_param_store(empty):
+        assert pplkit.params.current_param_store() is empty

@@ -1,0 +1,123 @@
+"""sample, param, deterministic and factor, with and without handlers."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import pplkit
+import pplkit.distributions as dist
+from pplkit import poutine
+from pplkit.distributions import constraints
+from pplkit.runtime import SiteKind
+
+
+def test_sample_without_handlers_draws_or_returns_obs():
+    x = pplkit.sample("x", dist.Normal(0.0, 1.0).expand([3]))
+    assert x.shape == (3,)
+    obs = torch.tensor([1.0, 2.0])
+    assert pplkit.sample("y", dist.Normal(0.0, 1.0), obs=obs) is obs
+
+
+def test_sample_draws_reparameterised_values_when_possible():
+    loc = torch.tensor(0.0, requires_grad=True)
+    x = pplkit.sample("x", dist.Normal(loc, 1.0))
+    x.backward()
+    assert loc.grad == 1.0
+
+
+def test_sample_converts_numeric_obs_to_a_tensor():
+    tr = poutine.trace(lambda: pplkit.sample("y", dist.Normal(0.0, 1.0), obs=0.5)).get_trace()
+    assert isinstance(tr["y"].value, torch.Tensor) and tr["y"].is_observed
+
+
+@pytest.mark.parametrize("fn", [3.0, torch.tensor(1.0), "normal", torch.distributions.Normal])
+def test_sample_rejects_a_non_distribution_and_names_the_site(fn):
+    with pytest.raises(TypeError, match=r"sample\('z', fn\): fn must be a distribution"):
+        pplkit.sample("z", fn)
+
+
+def test_sample_rejects_a_non_string_name():
+    with pytest.raises(TypeError, match="site name must be a string"):
+        pplkit.sample(1, dist.Normal(0.0, 1.0))
+
+
+def test_plain_torch_distributions_are_accepted():
+    tr = poutine.trace(lambda: pplkit.sample("x", torch.distributions.Gamma(2.0, 1.0))).get_trace()
+    assert tr["x"].value > 0
+
+
+def test_param_is_created_once_and_init_ignored_afterwards():
+    a = pplkit.param("a", torch.tensor(1.0))
+    b = pplkit.param("a", torch.tensor(5.0))
+    assert a.item() == b.item() == 1.0
+    assert pplkit.param("lazy", lambda: torch.full((2,), 3.0)).tolist() == [3.0, 3.0]
+
+
+def test_param_with_constraint_is_stored_unconstrained():
+    sigma = pplkit.param("sigma", torch.tensor(2.0), constraint=constraints.positive)
+    assert sigma.item() == pytest.approx(2.0)
+    leaf = pplkit.get_param_store().unconstrained("sigma")
+    assert leaf.is_leaf and leaf.requires_grad
+    assert leaf.item() == pytest.approx(torch.log(torch.tensor(2.0)).item())
+
+
+def test_param_under_trace_is_a_param_site():
+    tr = poutine.trace(lambda: pplkit.param("w", torch.zeros(2))).get_trace()
+    assert tr["w"].kind is SiteKind.PARAM and tr.param_nodes == ["w"]
+
+
+def test_param_redeclared_with_another_shape_or_constraint_is_an_error():
+    pplkit.param("w", torch.zeros(3))
+    with pytest.raises(ValueError, match=r"param 'w' already exists with shape \(3,\).*\(4,\)"):
+        pplkit.param("w", torch.zeros(4))
+    with pytest.raises(ValueError, match="param 'w' was created with constraint Real"):
+        pplkit.param("w", torch.ones(3), constraint=constraints.positive)
+    pplkit.param("iv", torch.tensor(0.5), constraint=constraints.interval(0.0, 1.0))
+    pplkit.param("iv", torch.tensor(0.5), constraint=constraints.interval(0.0, 1.0))  # equal constraint: fine
+    with pytest.raises(ValueError, match="param 'iv'"):
+        pplkit.param("iv", torch.tensor(0.5), constraint=constraints.interval(0.0, 2.0))
+
+
+def test_param_init_outside_the_support_is_an_error_and_creates_nothing():
+    with pytest.raises(ValueError, match=r"param 'sigma': init -1.0 is outside the support"):
+        pplkit.param("sigma", torch.tensor(-1.0), constraint=constraints.positive)
+    assert "sigma" not in pplkit.get_param_store()
+
+
+def test_param_missing_without_init_is_a_key_error():
+    with pytest.raises(KeyError, match="give an init value"):
+        pplkit.param("nothing")
+
+
+def test_deterministic_is_recorded_and_scores_nothing():
+    def model():
+        x = pplkit.sample("x", dist.Normal(0.0, 1.0))
+        return pplkit.deterministic("double", 2 * x)
+
+    tr = poutine.trace(model).get_trace()
+    site = tr["double"]
+    assert site.kind is SiteKind.DETERMINISTIC and site.is_observed
+    assert torch.equal(site.value, 2 * tr["x"].value)
+    expected = dist.Normal(0.0, 1.0).log_prob(tr["x"].value)
+    assert torch.allclose(tr.log_prob_sum(), expected)
+
+
+def test_factor_adds_its_log_factor_to_the_joint():
+    def model():
+        x = pplkit.sample("x", dist.Normal(0.0, 1.0))
+        pplkit.factor("penalty", -(x**2))
+
+    tr = poutine.trace(model).get_trace()
+    x = tr["x"].value
+    assert tr["penalty"].kind is SiteKind.FACTOR
+    assert "penalty" in tr.observation_nodes
+    assert torch.allclose(tr.log_prob_sum(), dist.Normal(0.0, 1.0).log_prob(x) - x**2)
+
+
+def test_invalid_distribution_parameters_raise_when_validation_is_on():
+    pplkit.enable_validation(True)
+    with pytest.raises(ValueError, match="scale"):
+        dist.Normal(0.0, -1.0)
+    pplkit.enable_validation(False)
+    dist.Normal(0.0, -1.0)  # no check when validation is off

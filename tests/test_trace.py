@@ -1,0 +1,143 @@
+"""The Trace record: node queries, log densities, duplicate names, format_shapes."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import pplkit
+import pplkit.distributions as dist
+from pplkit import plate, poutine
+from pplkit.distributions import constraints
+
+
+def regression(x, y=None):
+    w = pplkit.sample("w", dist.Normal(0.0, 1.0))
+    b = pplkit.param("b", torch.tensor(0.5))
+    sigma = pplkit.sample("sigma", dist.HalfNormal(1.0))
+    with plate("data", len(x)):
+        return pplkit.sample("y", dist.Normal(w * x + b, sigma), obs=y)
+
+
+def test_log_prob_sum_equals_the_joint_written_with_torch_distributions():
+    x, y = torch.randn(6), torch.randn(6)
+    tr = poutine.trace(regression).get_trace(x, y)
+    w, sigma, b = tr["w"].value, tr["sigma"].value, tr["b"].value
+    by_hand = (
+        torch.distributions.Normal(0.0, 1.0).log_prob(w)
+        + torch.distributions.HalfNormal(1.0).log_prob(sigma)
+        + torch.distributions.Normal(w * x + b, sigma).log_prob(y).sum()
+    )
+    assert torch.allclose(tr.log_prob_sum(), by_hand)
+
+
+def test_node_queries():
+    tr = poutine.trace(regression).get_trace(torch.randn(3), torch.randn(3))
+    assert tr.stochastic_nodes == ["w", "sigma"]
+    assert tr.observation_nodes == ["y"]
+    assert tr.param_nodes == ["b"]
+    assert list(tr) == ["w", "b", "sigma", "data", "y"]
+    assert "w" in tr and len(tr) == 5
+
+
+def test_a_param_read_twice_is_one_site_but_two_samples_of_one_name_are_an_error():
+    def reads_twice():
+        pplkit.param("p", torch.tensor(1.0))
+        pplkit.param("p", torch.tensor(1.0))
+
+    assert poutine.trace(reads_twice).get_trace().param_nodes == ["p"]
+
+    def samples_twice():
+        pplkit.sample("x", dist.Normal(0.0, 1.0))
+        pplkit.sample("x", dist.Normal(0.0, 1.0))
+
+    with pytest.raises(ValueError, match=r"two sample sites are named 'x'.*f'x_\{i\}'"):
+        poutine.trace(samples_twice).get_trace()
+
+    def clash():
+        pplkit.param("z", torch.tensor(1.0))
+        pplkit.sample("z", dist.Normal(0.0, 1.0))
+
+    with pytest.raises(ValueError, match="used by a param site and a sample site"):
+        poutine.trace(clash).get_trace()
+
+
+def test_creating_a_plate_twice_explains_how_to_reuse_it():
+    def model():
+        with plate("data", 3):
+            pass
+        with plate("data", 3):
+            pass
+
+    with pytest.raises(ValueError, match=r"plate 'data' was created twice.*with data_plate:"):
+        poutine.trace(model).get_trace()
+
+
+def test_scale_and_mask_enter_the_log_prob():
+    def model():
+        with poutine.scale(scale=3.0), poutine.mask(mask=torch.tensor([True, False])):
+            pplkit.sample("x", dist.Normal(0.0, 1.0).expand([2]), obs=torch.zeros(2))
+
+    tr = poutine.trace(model).get_trace()
+    tr.compute_log_prob()
+    base = dist.Normal(0.0, 1.0).log_prob(torch.tensor(0.0))
+    assert torch.allclose(tr["x"].log_prob, torch.stack([3 * base, torch.tensor(0.0)]))
+    assert torch.allclose(tr["x"].unscaled_log_prob, base.expand(2))
+
+
+def test_nonfinite_sites_names_the_sites_with_impossible_values():
+    def model():
+        pplkit.sample("fine", dist.Normal(0.0, 1.0), obs=torch.tensor(0.0))
+        pplkit.sample("bad", dist.Uniform(0.0, 1.0, validate_args=False), obs=torch.tensor(2.0))
+
+    tr = poutine.trace(model).get_trace()
+    tr.compute_log_prob()
+    assert tr.nonfinite_sites() == ["bad"]
+
+
+def two_plate_model():
+    pplkit.param("p", torch.ones(3))
+    with plate("outer", 4):
+        z = pplkit.sample("z", dist.Normal(0.0, 1.0))
+        with plate("inner", 5):
+            pplkit.sample("x", dist.Normal(z, 1.0).expand([5, 4]))
+            mvn = dist.MultivariateNormal(torch.zeros(2), torch.eye(2)).expand([5, 4])
+            pplkit.sample("y", mvn, obs=torch.zeros(5, 4, 2))
+
+
+# Printed by Pyro 1.9.2 for the same model (poutine.trace(...).get_trace().format_shapes()).
+PYRO_SHAPES = (
+    "Trace Shapes:        \n Param Sites:        \n            p     3  \nSample Sites:        \n"
+    "   outer dist     |  \n        value   4 |  \n       z dist   4 |  \n        value   4 |  \n"
+    "   inner dist     |  \n        value   5 |  \n       x dist 5 4 |  \n        value 5 4 |  \n"
+    "       y dist 5 4 | 2\n        value 5 4 | 2"
+)
+PYRO_SHAPES_WITH_LOG_PROB = (
+    "Trace Shapes:        \n Param Sites:        \n            p     3  \nSample Sites:        \n"
+    "   outer dist     |  \n        value   4 |  \n     log_prob     |  \n       z dist   4 |  \n"
+    "        value   4 |  \n     log_prob   4 |  \n   inner dist     |  \n        value   5 |  \n"
+    "     log_prob     |  \n       x dist 5 4 |  \n        value 5 4 |  \n     log_prob 5 4 |  \n"
+    "       y dist 5 4 | 2\n        value 5 4 | 2\n     log_prob 5 4 |  "
+)
+
+
+def test_format_shapes_prints_pyros_table_for_a_two_plate_model():
+    tr = poutine.trace(two_plate_model).get_trace()
+    assert tr.format_shapes() == PYRO_SHAPES
+    tr.compute_log_prob()
+    assert tr.format_shapes() == PYRO_SHAPES_WITH_LOG_PROB
+
+
+def test_format_shapes_can_stop_at_a_site_and_handles_an_empty_trace():
+    tr = poutine.trace(two_plate_model).get_trace()
+    assert tr.format_shapes(last_site="z").splitlines()[-1].strip() == "value 4 |"
+    assert pplkit.Trace().format_shapes() == "Trace Shapes:"
+
+
+def test_constrained_param_values_appear_in_the_trace():
+    def model():
+        return pplkit.param("s", torch.tensor(2.0), constraint=constraints.positive)
+
+    tr = poutine.trace(model).get_trace()
+    assert tr["s"].value.item() == pytest.approx(2.0)
+    assert tr["s"].kwargs["constraint"] is constraints.positive
