@@ -198,7 +198,9 @@ class ParamStore:
         """
         path = Path(path)
         if not path.exists():
-            raise FileNotFoundError(f"no param-store file at {str(path)!r}; write one with get_param_store().save(path)")
+            raise FileNotFoundError(
+                f"no param-store file at {str(path)!r}; write one with get_param_store().save(path)"
+            )
         try:
             state = torch.load(path, map_location=map_location, weights_only=True)
         except Exception as e:

@@ -36,7 +36,7 @@ class _Subsample(torch.distributions.Distribution):
         self.device = device
         super().__init__(torch.Size(), torch.Size(), validate_args=False)
 
-    def sample(self, sample_shape: torch.Size | tuple[int, ...] = torch.Size()) -> torch.Tensor:
+    def sample(self, sample_shape: torch.Size | list[int] | tuple[int, ...] = torch.Size()) -> torch.Tensor:
         size, k = self.size, self.subsample_size
         if k == size:
             return torch.arange(size, device=self.device)

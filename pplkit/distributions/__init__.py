@@ -6,8 +6,7 @@ Pyro's helpers (``.to_event``, ``.expand_by``, ``.mask``); ``Delta`` and ``Unit`
 ``kl_divergence`` are torch's.
 """
 
-from torch.distributions import biject_to, kl_divergence, register_kl, transform_to, transforms
-from torch.distributions import Distribution
+from torch.distributions import Distribution, biject_to, kl_divergence, register_kl, transform_to, transforms
 
 from . import constraints
 from .delta import Delta, Unit

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from numbers import Number
 from typing import Any
 
 import torch
@@ -31,12 +30,12 @@ class Delta(TorchDistributionMixin, Distribution):
         if not 0 <= event_dim <= v.dim():
             raise ValueError(f"Delta: event_dim={event_dim} must be between 0 and v.dim()={v.dim()}")
         batch_shape = v.shape[: v.dim() - event_dim]
-        if isinstance(log_density, Number):
-            log_density = torch.full(batch_shape, float(log_density), dtype=v.dtype, device=v.device)
-        elif log_density.shape != batch_shape:
-            log_density = log_density.expand(batch_shape)
+        if isinstance(log_density, torch.Tensor):
+            density = log_density.expand(batch_shape)
+        else:
+            density = torch.full(batch_shape, float(log_density), dtype=v.dtype, device=v.device)
         self.v = v
-        self.log_density = log_density
+        self.log_density = density
         super().__init__(batch_shape, v.shape[v.dim() - event_dim :], validate_args=False)
 
     @constraints.dependent_property
@@ -45,7 +44,8 @@ class Delta(TorchDistributionMixin, Distribution):
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Delta:
         batch_shape = torch.Size(batch_shape)
-        return Delta(self.v.expand(batch_shape + self.event_shape), self.log_density.expand(batch_shape), self.event_dim)
+        v = self.v.expand(batch_shape + self.event_shape)
+        return Delta(v, self.log_density.expand(batch_shape), self.event_dim)
 
     def rsample(self, sample_shape: Any = torch.Size()) -> torch.Tensor:
         return self.v.expand(torch.Size(sample_shape) + self.v.shape)

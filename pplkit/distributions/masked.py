@@ -26,7 +26,9 @@ class MaskedDistribution(TorchDistributionMixin, Distribution):
             if base_dist.batch_shape != batch_shape:
                 base_dist = base_dist.expand(batch_shape)
         else:
-            raise TypeError(f".mask() takes a bool or a bool tensor, got {type(mask).__name__}; use `x > 0` style masks")
+            raise TypeError(
+                f".mask() takes a bool or a bool tensor, got {type(mask).__name__}; build masks like `x > 0`"
+            )
         self.base_dist = base_dist
         self._mask = mask
         super().__init__(batch_shape, base_dist.event_shape, validate_args=False)

@@ -46,9 +46,9 @@ class block(Handler):
         }
         given = [k for k, v in rules.items() if v is not None]
         if len(given) > 1:
-            raise ValueError(f"block: give one of hide, expose, hide_types, expose_types, hide_fn, expose_fn; got {given}")
-        for key in ("hide_types", "expose_types"):
-            for t in rules[key] or ():
+            raise ValueError(f"block: give one of {', '.join(rules)}; got {given}")
+        for key, types in (("hide_types", hide_types), ("expose_types", expose_types)):
+            for t in types or ():
                 if t not in _TYPE_NAMES:
                     raise ValueError(f"block: unknown site type {t!r} in {key}; use one of {sorted(_TYPE_NAMES)}")
         self._hides = _make_rule(hide, expose, hide_types, expose_types, hide_fn, expose_fn)

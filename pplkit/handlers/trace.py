@@ -32,7 +32,7 @@ class trace(Handler):
         super().__exit__(exc_type, exc_value, traceback)
         if isinstance(exc_value, Exception) and not getattr(exc_value, "_pplkit_traced", False):
             # The model's own error, plus where in the model it happened.
-            exc_value._pplkit_traced = True
+            exc_value._pplkit_traced = True  # type: ignore[attr-defined]
             names = list(self.trace.nodes)
             where = f"after site '{names[-1]}'" if names else "before its first site"
             exc_value.add_note(
