@@ -9,6 +9,7 @@ the imports::
 
 from . import distributions, handlers, poutine
 from .handlers import condition, do
+from .inspect import render_model
 from .params import ParamStore, clear_param_store, get_param_store, use_param_store
 from .plate import plate
 from .primitives import deterministic, factor, param, sample
@@ -37,6 +38,7 @@ __all__ = [
     "param",
     "plate",
     "poutine",
+    "render_model",
     "sample",
     "set_rng_seed",
     "use_param_store",

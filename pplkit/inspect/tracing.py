@@ -1,0 +1,139 @@
+"""Running a model once for drawing: values tagged with provenance, prior draws, a fallback.
+
+Every site's value reaches the model tagged with the site's name (see
+:mod:`~pplkit.inspect.provenance`). Latent values are drawn from the prior under a
+fixed seed of torch's CPU generator, whose state is restored afterwards. A model that
+only runs for some values (a rate that must be positive but has a Normal prior, say)
+gets a second try with every latent site at the centre of its support: 0 for real, 1
+for positive, the midpoint of an interval, the lower bound for counts.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
+import torch
+from torch.distributions import Distribution, transform_to
+
+from ..handlers import trace as trace_handler
+from ..runtime import Handler, Message, SiteKind
+from ..trace import Trace
+from .provenance import tag
+
+__all__ = ["run_once", "torch_seed", "trace_for_drawing"]
+
+
+class _TrackProvenance(Handler):
+    """Tags each site's value with its name, so the model's ops carry the tags onward.
+
+    With ``at_support_centre``, latent sample sites take the centre of their support
+    instead of a random draw.
+    """
+
+    def __init__(self, at_support_centre: bool = False) -> None:
+        super().__init__()
+        self.at_support_centre = at_support_centre
+
+    def process(self, msg: Message) -> None:
+        if self.at_support_centre and msg.kind is SiteKind.SAMPLE and msg.value is None and not msg.done:
+            # Plates broadcast the distribution on the way in, so its shape is the site's.
+            msg.value = _support_centre(msg.fn, msg.fn.batch_shape + msg.fn.event_shape)
+
+    def postprocess(self, msg: Message) -> None:
+        if msg.kind in _TAGGED and isinstance(msg.value, torch.Tensor):
+            msg.value = tag(msg.value, msg.name)
+
+
+_TAGGED = (SiteKind.SAMPLE, SiteKind.PARAM, SiteKind.DETERMINISTIC)
+
+
+def _support_centre(fn: Distribution, shape: torch.Size) -> torch.Tensor:
+    try:
+        support = fn.support
+        if support is None:
+            raise NotImplementedError
+        if support.is_discrete:
+            return torch.zeros(shape) + getattr(support, "lower_bound", 0)
+        to_support = transform_to(support)
+        return to_support(torch.zeros(to_support.inverse_shape(shape))).expand(shape)
+    except (NotImplementedError, RuntimeError, ValueError, TypeError):
+        return fn.sample().expand(shape)
+
+
+_validation_lock = threading.Lock()
+_validation_users = 0
+_validation_saved = True
+
+
+@contextmanager
+def _validation_off() -> Iterator[None]:
+    """Turn off torch's argument checks (a draw may be out of another site's range).
+
+    The setting is global; a counter keeps overlapping uses from different threads
+    from restoring it out of order.
+    """
+    global _validation_users, _validation_saved
+    with _validation_lock:
+        if _validation_users == 0:
+            _validation_saved = Distribution._validate_args
+            Distribution.set_default_validate_args(False)
+        _validation_users += 1
+    try:
+        yield
+    finally:
+        with _validation_lock:
+            _validation_users -= 1
+            if _validation_users == 0:
+                Distribution.set_default_validate_args(_validation_saved)
+
+
+@contextmanager
+def torch_seed(seed: int) -> Iterator[None]:
+    """Seed torch's CPU generator, restoring its state afterwards.
+
+    Lighter than the ``seed`` handler: ``torch.manual_seed`` also queues seeds for
+    CUDA and other devices, formatting a stack trace each time, which would be most
+    of the cost of drawing a small model.
+    """
+    generator = torch.default_generator
+    saved = generator.get_state()
+    generator.manual_seed(seed)
+    try:
+        yield
+    finally:
+        generator.set_state(saved)
+
+
+def run_once(
+    model: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], seed: int, at_support_centre: bool
+) -> Trace:
+    """Run ``model`` once under ``trace`` with every site's value tagged; return the trace."""
+    with torch_seed(seed), torch.no_grad(), _validation_off():
+        with trace_handler() as tracer, _TrackProvenance(at_support_centre):
+            model(*args, **kwargs)
+    return tracer.trace
+
+
+def trace_for_drawing(
+    model: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], seed: int, caller: str
+) -> Trace:
+    """The trace of one run: a prior draw, else the support centres; else the first error, with a note."""
+    try:
+        return run_once(model, args, kwargs, seed, at_support_centre=False)
+    except Exception as error:  # the model's own error, raised below with a note
+        first = error
+    try:
+        return run_once(model, args, kwargs, seed, at_support_centre=True)
+    except Exception as second:
+        same = type(second) is type(first) and str(second) == str(first)
+        retry = (
+            "the same way" if same else f"too, with {type(second).__name__}: {(str(second).splitlines() or [''])[0]}"
+        )
+    first.add_note(
+        f"pplkit.{caller}: this happened while running the model to draw its graph, with its latent sites "
+        f"drawn from the prior (seed={seed}). A second run with every latent site at the centre of its "
+        f"support failed {retry}."
+    )
+    raise first
