@@ -1,0 +1,33 @@
+"""Every tutorial runs top to bottom, and is committed clean: a kernelspec and no outputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+TUTORIALS = Path(__file__).resolve().parents[2] / "tutorials"
+
+NOTEBOOKS = sorted(path.name for path in TUTORIALS.glob("*.ipynb"))
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+
+@pytest.mark.notebook
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_runs_top_to_bottom(name, run_tutorial):
+    executed = run_tutorial(name)
+    assert any(cell.cell_type == "code" for cell in executed.cells)
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_is_committed_clean(name):
+    notebook = json.loads((TUTORIALS / name).read_text())
+    # Without a kernelspec JupyterLab and Binder ask the learner to pick a kernel.
+    assert notebook["metadata"].get("kernelspec") == KERNELSPEC, f"{name}: set the kernelspec to {KERNELSPEC}"
+    for index, cell in enumerate(notebook["cells"]):
+        if cell["cell_type"] == "code":
+            assert not cell["outputs"] and cell["execution_count"] is None, (
+                f"{name}: cell {index} has stored outputs; clear them before committing"
+            )
