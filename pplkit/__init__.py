@@ -7,7 +7,8 @@ the imports::
     import pplkit.distributions as dist
 """
 
-from . import distributions, handlers, poutine
+# Last, as in Pyro after `import pyro`: `pyro.infer.SVI` and `pyro.optim.Adam` need no extra import.
+from . import distributions, handlers, infer, optim, poutine
 from .handlers import condition, do
 from .inspect import render_model
 from .params import ParamStore, clear_param_store, get_param_store, use_param_store
@@ -34,7 +35,9 @@ __all__ = [
     "factor",
     "get_param_store",
     "handlers",
+    "infer",
     "is_validation_enabled",
+    "optim",
     "param",
     "plate",
     "poutine",

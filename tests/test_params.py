@@ -49,8 +49,10 @@ def test_save_load_round_trip_is_exact(tmp_path):
         assert loaded.event_dim(name) == store.event_dim(name)
         assert loaded.unconstrained(name).requires_grad
     assert torch.equal(loaded["p"], store["p"])
-    # constraints survive as objects that still work
+    # constraints survive as objects that still work, torch's own instances where they were
     assert loaded.constraint("local").lower_bound == -1.0
+    assert loaded.constraint("scale") is constraints.positive
+    assert loaded.constraint("probs") is constraints.simplex
 
 
 def test_save_writes_atomically_and_leaves_no_temp_files(tmp_path):

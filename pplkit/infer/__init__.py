@@ -1,1 +1,41 @@
 """Inference: stochastic variational inference, guides, prediction and MCMC."""
+
+from . import autoguide
+from .autoguide import (
+    AutoDelta,
+    AutoDiagonalNormal,
+    AutoGuide,
+    AutoLaplaceApproximation,
+    AutoLowRankMultivariateNormal,
+    AutoMultivariateNormal,
+    AutoNormal,
+)
+from .elbo import ELBO, NonFiniteLossError, Trace_ELBO
+from .importance import EmpiricalMarginal, Importance
+from .mcmc import HMC, MCMC, NUTS
+from .predictive import Predictive
+from .svi import SVI, StepRecord
+from .trace_mean_field_elbo import TraceMeanField_ELBO
+
+__all__ = [
+    "ELBO",
+    "HMC",
+    "MCMC",
+    "NUTS",
+    "SVI",
+    "AutoDelta",
+    "AutoDiagonalNormal",
+    "AutoGuide",
+    "AutoLaplaceApproximation",
+    "AutoLowRankMultivariateNormal",
+    "AutoMultivariateNormal",
+    "AutoNormal",
+    "EmpiricalMarginal",
+    "Importance",
+    "NonFiniteLossError",
+    "Predictive",
+    "StepRecord",
+    "TraceMeanField_ELBO",
+    "Trace_ELBO",
+    "autoguide",
+]

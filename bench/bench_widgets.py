@@ -1,0 +1,189 @@
+"""The widgets' costs: the live ELBO chart's overhead on SVI, and how fast the explorer responds.
+
+``python -m bench.bench_widgets`` (or ``python -m bench widgets``).
+
+1. Live chart overhead. SVI on the intro tutorial's model (AutoNormal, Adam lr 0.02) for
+   2,000 steps, with and without an ``ElboChart`` as its callback, each from fresh params,
+   the two runs interleaved in alternating blocks of 200 steps, compared by the CPU time
+   of the training thread (wall-clock times are shown too). The chart's comm
+   JSON-encodes every message as the kernel would before sending it, so the cost of each
+   sync is counted; the time spent inside the chart's callback is reported too.
+   Target: with the chart at most 1.05x the time without.
+2. Explorer response. An explorer on the same model, fitting 2,000 steps in the background,
+   gets a prior change (a slider of ``a``, or ``sigma``'s family) or a conditioning change
+   (``obs`` free / conditioned). Measured from the change: the prior predictive view
+   redrawn (it is redrawn before the change returns), and the re-fit started (the ELBO
+   chart's status turning to "running" in the training thread). Targets: under 300 ms
+   and under 100 ms.
+
+Torch runs on one thread, as in ``bench_svi``: on a shared 2-core machine its intra-op
+thread pool only adds stalls on these small tensors.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import threading
+import time
+from typing import Any, Callable
+
+import comm
+import torch
+from comm.base_comm import BaseComm
+
+import pplkit
+from pplkit import examples
+from pplkit.infer import SVI, AutoNormal, Trace_ELBO
+from pplkit.optim import Adam
+
+NUM_STEPS = 2000
+BLOCK_STEPS = 200
+ROUNDS = 5
+CHANGES_PER_KIND = 8
+OVERHEAD_TARGET = 1.05
+VIEW_TARGET_MS = 300
+FIT_START_TARGET_MS = 100
+
+
+class SerializingComm(BaseComm):
+    """A comm that encodes each message as ipykernel's session does, then drops it."""
+
+    bytes_sent = 0
+
+    def publish_msg(self, msg_type: str, data: Any = None, metadata: Any = None, buffers: Any = None,
+                    **keys: Any) -> None:
+        SerializingComm.bytes_sent += len(json.dumps(data, allow_nan=False)) + sum(len(b) for b in buffers or ())
+
+
+def _fresh_svi() -> SVI:
+    pplkit.set_rng_seed(0)
+    guide = AutoNormal(examples.model)
+    return SVI(examples.model, guide, Adam({"lr": 0.02}), Trace_ELBO(), param_store=pplkit.ParamStore())
+
+
+class TimedCallback:
+    """Wraps a callback and adds up the time spent inside it."""
+
+    def __init__(self, callback: Callable[[Any], Any]) -> None:
+        self.callback, self.seconds = callback, 0.0
+
+    def __call__(self, record: Any) -> Any:
+        start = time.perf_counter()
+        result = self.callback(record)
+        self.seconds += time.perf_counter() - start
+        return result
+
+
+def chart_overhead(data: Any, rounds: int = ROUNDS) -> dict[str, float]:
+    """Each round: two 2,000-step runs, with and without the chart, in alternating blocks of 200 steps.
+
+    Wall-clock times on a shared machine measured its load more than the chart (identical
+    runs took 5 to 10 s here). The ratio therefore compares the CPU time of this thread
+    (SVI and the chart's syncs both run in it; torch uses one thread), block by block, and
+    reports the median over all pairs of adjacent blocks.
+    """
+    from widgets import ElboChart
+
+    plain, charted, ratios, inside = [], [], [], []
+    for i in range(rounds):
+        runs = {"plain": _fresh_svi(), "chart": _fresh_svi()}
+        chart = ElboChart(total_steps=NUM_STEPS)
+        timed = TimedCallback(chart)
+        callbacks = {"plain": None, "chart": timed}
+        seconds = {"plain": 0.0, "chart": 0.0}
+        for block in range(NUM_STEPS // BLOCK_STEPS):
+            order = ["plain", "chart"] if (block + i) % 2 == 0 else ["chart", "plain"]
+            block_cpu = {}
+            for name in order:
+                start, start_cpu = time.perf_counter(), time.thread_time()
+                runs[name].run(BLOCK_STEPS, *data, callback=callbacks[name])
+                block_cpu[name] = time.thread_time() - start_cpu
+                seconds[name] += time.perf_counter() - start
+            ratios.append(block_cpu["chart"] / block_cpu["plain"])
+        assert chart.status == "done" and chart.step == NUM_STEPS
+        plain.append(seconds["plain"])
+        charted.append(seconds["chart"])
+        inside.append(timed.seconds / seconds["chart"])
+        print(f"  round {i + 1}: without {seconds['plain']:.2f} s, with chart {seconds['chart']:.2f} s, "
+              f"inside the chart {timed.seconds * 1e3:.0f} ms", flush=True)
+    return {"plain": statistics.median(plain), "chart": statistics.median(charted),
+            "ratio": statistics.median(ratios), "quartiles": statistics.quantiles(ratios, n=4),
+            "inside": statistics.median(inside)}
+
+
+def explorer_response(data: Any, changes_per_kind: int = CHANGES_PER_KIND) -> dict[str, list[tuple[float, float]]]:
+    """(view ms, fit-start ms) per change, by kind of change."""
+    from widgets import ModelExplorer
+
+    explorer = ModelExplorer(examples.model, *data, blocking=False, num_steps=NUM_STEPS)
+    started = threading.Event()
+    start_time = [0.0]
+
+    def on_status(change: dict[str, Any]) -> None:
+        if change["new"] == "running" and not started.is_set():
+            start_time[0] = time.perf_counter()
+            started.set()
+
+    explorer.chart.observe(on_status, names=["status"])
+    drawn_at = [0.0]
+    explorer.predictive.observe(lambda change: drawn_at.__setitem__(0, time.perf_counter()), names=["svg"])
+    explorer.start()
+    started.wait(30)
+    time.sleep(0.5)  # a fit is under way when the changes come, as it is for a learner
+    sigma_families = ["HalfNormal", "Gamma", "Uniform"]
+    kinds: dict[str, Callable[[int], None]] = {
+        "prior slider (a: loc)": lambda i: explorer.set_prior("a", "Normal", loc=0.5 * (i + 1), scale=10.0),
+        "prior family (sigma)": lambda i: explorer.set_prior("sigma", sigma_families[i % 3]),
+        "conditioning (obs)": lambda i: explorer.set_free("obs", i % 2 == 0),
+    }
+    results: dict[str, list[tuple[float, float]]] = {kind: [] for kind in kinds}
+    try:
+        for i in range(changes_per_kind):
+            for kind, change in kinds.items():
+                started.clear()
+                drawn_at[0] = 0.0
+                t0 = time.perf_counter()
+                change(i)
+                if not drawn_at[0]:
+                    raise RuntimeError(f"{kind}: the prior predictive view was not redrawn")
+                if not started.wait(10):
+                    raise RuntimeError(f"{kind}: the re-fit did not start within 10 s")
+                results[kind].append(((drawn_at[0] - t0) * 1e3, (start_time[0] - t0) * 1e3))
+                time.sleep(0.3)
+    finally:
+        explorer.close()
+    return results
+
+
+def main() -> None:
+    torch.set_num_threads(1)
+    comm.create_comm = SerializingComm
+    data = examples.rugged_data()
+
+    print(f"Live ELBO chart: SVI {NUM_STEPS} steps on the intro model (AutoNormal), {ROUNDS} interleaved rounds")
+    overhead = chart_overhead(data)
+    print(f"\n{'measurement':44} {'median':>10} {'quartiles':>17}   target")
+    ok = overhead["ratio"] <= OVERHEAD_TARGET
+    low, _, high = overhead["quartiles"]
+    print(f"{'2,000 steps without the chart (s)':44} {overhead['plain']:10.2f}")
+    print(f"{'2,000 steps with the chart (s)':44} {overhead['chart']:10.2f}")
+    print(f"{'CPU-time ratio with / without (block pairs)':44} {overhead['ratio']:9.3f}x {low:7.3f}x-{high:.3f}x   "
+          f"<= {OVERHEAD_TARGET}x  {'ok' if ok else 'MISSED'}")
+    print(f"{'share of the run spent inside the chart':44} {100 * overhead['inside']:9.2f}%")
+
+    print(f"\nExplorer response on the intro model, {CHANGES_PER_KIND} changes of each kind, "
+          f"while a {NUM_STEPS}-step fit runs")
+    response = explorer_response(data)
+    print(f"\n{'change -> effect':44} {'median':>10} {'worst':>10}   target")
+    for kind, samples in response.items():
+        views, starts = [v for v, _ in samples], [s for _, s in samples]
+        for what, values, target in (("prior predictive view", views, VIEW_TARGET_MS),
+                                     ("re-fit started", starts, FIT_START_TARGET_MS)):
+            verdict = "ok" if statistics.median(values) < target else "MISSED"
+            print(f"{kind + ' -> ' + what:44} {statistics.median(values):8.0f}ms {max(values):8.0f}ms   "
+                  f"< {target} ms  {verdict}")
+
+
+if __name__ == "__main__":
+    main()

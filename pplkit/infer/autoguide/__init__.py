@@ -1,0 +1,45 @@
+"""Automatic guides: variational families built by tracing the model once.
+
+``AutoNormal`` (mean-field, readable params per site), ``AutoDelta`` (MAP),
+``AutoDiagonalNormal``, ``AutoMultivariateNormal`` and
+``AutoLowRankMultivariateNormal`` (one packed vector of all latents) and
+``AutoLaplaceApproximation``. Each is called like the model and returns a dict of
+constrained samples; each has ``median()`` and ``quantiles(qs)``.
+"""
+
+from .base import AutoGuide, LatentSite
+from .continuous import AutoContinuous
+from .delta import AutoDelta
+from .diagonal_normal import AutoDiagonalNormal
+from .initialization import (
+    InitMessenger,
+    init_to_feasible,
+    init_to_mean,
+    init_to_median,
+    init_to_sample,
+    init_to_uniform,
+    init_to_value,
+)
+from .laplace import AutoLaplaceApproximation
+from .low_rank import AutoLowRankMultivariateNormal
+from .multivariate_normal import AutoMultivariateNormal
+from .normal import AutoNormal
+
+__all__ = [
+    "AutoContinuous",
+    "AutoDelta",
+    "AutoDiagonalNormal",
+    "AutoGuide",
+    "AutoLaplaceApproximation",
+    "AutoLowRankMultivariateNormal",
+    "AutoMultivariateNormal",
+    "AutoNormal",
+    "InitMessenger",
+    "LatentSite",
+    "init_to_feasible",
+    "init_to_mean",
+    "init_to_median",
+    "init_to_sample",
+    "init_to_uniform",
+    "init_to_value",
+]

@@ -1,0 +1,254 @@
+"""What every autoguide shares: tracing the model once to learn its latent sites.
+
+On its first call an autoguide runs the model under :class:`InitMessenger` (outside
+every active handler, so that nothing around the first call changes what it sees) and
+records, for each latent site, what a guide needs to know: its shape, support, the
+bijection to unconstrained space and the plates it sits in. Subclasses turn that into
+params and sample statements.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Sequence
+
+import torch
+from torch.distributions import Distribution, Transform, biject_to, constraints
+from torch.distributions.constraints import Constraint
+
+from ...handlers import trace
+from ...params import current_param_store
+from ...plate import plate
+from ...runtime import PlateFrame, SiteKind
+from ...trace import Trace
+from ..util import call_user_fn, outside_all_handlers
+from .initialization import InitFn, InitMessenger, init_to_median
+
+__all__ = ["AutoGuide", "LatentSite"]
+
+
+@dataclass(frozen=True, eq=False)
+class LatentSite:
+    """A latent sample site of the model, as an autoguide sees it.
+
+    Attributes:
+        name: the site's name.
+        fn: its prior in the prototype run, broadcast to its plates.
+        support: the prior's support.
+        transform: ``biject_to(support)``, from unconstrained space onto the support.
+        event_dim: event dims of the constrained value.
+        init: the constrained initial value (from ``init_loc_fn``).
+        init_unconstrained: ``transform.inv(init)``.
+        unconstrained_event_dim: event dims of the unconstrained value (differ from
+            ``event_dim`` for e.g. simplex sites).
+        frames: the vectorised plates the site is in, outermost first.
+    """
+
+    name: str
+    fn: Distribution
+    support: Constraint
+    transform: Transform
+    event_dim: int
+    init: torch.Tensor
+    init_unconstrained: torch.Tensor
+    unconstrained_event_dim: int
+    frames: tuple[PlateFrame, ...]
+
+    @property
+    def is_real(self) -> bool:
+        """True when the support is all of R^n, so the transform is the identity."""
+        support = self.support
+        while isinstance(support, constraints.independent):
+            support = support.base_constraint
+        return type(support) is type(constraints.real)
+
+    @property
+    def is_subsampled(self) -> bool:
+        return any(f.size != f.full_size for f in self.frames)
+
+
+class AutoGuide:
+    """Base class of the automatic guides.
+
+    Args:
+        model: the model to build a guide for.
+        init_loc_fn: picks each latent site's starting point (see ``initialization``).
+        create_plates: optionally a function of the model's arguments returning the
+            plate(s) the guide should use (e.g. with your own subsample indices).
+
+    Subclasses implement :meth:`_setup_sites` and :meth:`forward`.
+    """
+
+    def __init__(
+        self,
+        model: Callable[..., Any],
+        *,
+        init_loc_fn: InitFn = init_to_median,
+        create_plates: Callable[..., plate | Iterable[plate]] | None = None,
+    ) -> None:
+        if not callable(model):
+            raise TypeError(f"{type(self).__name__}(model): model must be a callable, got {type(model).__name__}")
+        self.model = model
+        self.init_loc_fn = init_loc_fn
+        self.create_plates = create_plates
+        self.prototype_trace: Trace | None = None
+        self.sites: dict[str, LatentSite] = {}
+        self._plate_frames: dict[str, PlateFrame] = {}
+        self._setup_lock = threading.Lock()
+
+    @property
+    def prefix(self) -> str:
+        """The start of this guide's param names, as Pyro's: the class name."""
+        return type(self).__name__
+
+    def __call__(self, *args: Any, **kwargs: Any) -> dict[str, torch.Tensor]:
+        """Draw one sample of every latent site; returns ``{name: constrained value}``."""
+        if self.prototype_trace is None:
+            self._setup(args, kwargs)
+        return self.forward(*args, **kwargs)
+
+    def forward(self, *args: Any, **kwargs: Any) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def median(self, *args: Any, **kwargs: Any) -> dict[str, torch.Tensor]:
+        """The posterior median of each latent site (constrained)."""
+        raise NotImplementedError
+
+    def quantiles(
+        self, quantiles: Sequence[float] | torch.Tensor, *args: Any, **kwargs: Any
+    ) -> dict[str, torch.Tensor]:
+        """Posterior quantiles of each latent site: a tensor of shape ``(len(quantiles), *site shape)``."""
+        raise NotImplementedError
+
+    # -- tracing the model once -------------------------------------------------------------
+
+    def _setup(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        with self._setup_lock:
+            if self.prototype_trace is not None:
+                return
+            with outside_all_handlers(), torch.no_grad():
+                with trace() as tracer, InitMessenger(self.init_loc_fn):
+                    call_user_fn(self.model, f"model (traced by {type(self).__name__})", args, kwargs)
+            sites = {}
+            for msg in tracer.trace.nodes.values():
+                if msg.kind is SiteKind.SAMPLE and not msg.is_observed:
+                    sites[msg.name] = self._describe_site(msg)
+            if not sites:
+                raise ValueError(
+                    f"{type(self).__name__}: the model has no latent sample site to fit (every sample site is "
+                    "observed); there is nothing for a guide to do"
+                )
+            self.sites = sites
+            self._plate_frames = {f.name: f for s in sites.values() for f in s.frames}
+            self._setup_sites(args, kwargs)
+            self.prototype_trace = tracer.trace  # last: other threads then see a finished guide
+
+    def _describe_site(self, msg: Any) -> LatentSite:
+        fn = msg.fn
+        for frame in msg.cond_indep_stack:
+            if frame.dim is None:
+                raise ValueError(
+                    f"{type(self).__name__}: site '{msg.name}' is inside the sequential plate '{frame.name}' "
+                    f"(`for i in plate(...)`); autoguides need vectorised plates: `with plate('{frame.name}', ...)`"
+                )
+        try:
+            transform = biject_to(fn.support)
+        except NotImplementedError:
+            raise ValueError(
+                f"{type(self).__name__} cannot fit site '{msg.name}': its {type(fn).__name__} prior has support "
+                f"{fn.support}, which is not continuous. Autoguides fit continuous latent variables; write a guide "
+                "for this site by hand (e.g. a Bernoulli with a learnable probability)"
+            ) from None
+        value = msg.value.detach()
+        unconstrained = transform.inv(value).detach()
+        return LatentSite(
+            name=msg.name,
+            fn=fn,
+            support=fn.support,
+            transform=transform,
+            event_dim=len(fn.event_shape),
+            init=value,
+            init_unconstrained=unconstrained,
+            unconstrained_event_dim=len(fn.event_shape) + unconstrained.dim() - value.dim(),
+            frames=tuple(msg.cond_indep_stack),
+        )
+
+    def _setup_sites(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        """Create what the guide needs per site (param names, inits); called once."""
+
+    def _adopt_prototype(self, other: AutoGuide) -> None:
+        """Take the model description another guide of the same model already traced."""
+        if other.prototype_trace is None:
+            raise RuntimeError(f"{type(other).__name__} has not traced the model yet; call it once first")
+        with self._setup_lock:
+            self.sites = other.sites
+            self._plate_frames = other._plate_frames
+            self._setup_sites((), {})
+            self.prototype_trace = other.prototype_trace
+
+    def _require_setup(self, args: tuple[Any, ...], kwargs: dict[str, Any], what: str) -> None:
+        """Trace the model now if the guide has not run yet (``what`` needs its sites)."""
+        if self.prototype_trace is not None:
+            return
+        try:
+            self._setup(args, kwargs)
+        except TypeError as e:
+            e.add_note(
+                f"{type(self).__name__}.{what}() traces the model first when the guide has not run yet: pass the "
+                f"model's arguments, guide.{what}(data), or call the guide (or svi.step) once before"
+            )
+            raise
+
+    # -- plates -------------------------------------------------------------------------------
+
+    def _create_plates(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, plate]:
+        """One fresh plate per plate of the model (or the user's, from ``create_plates``)."""
+        plates: dict[str, plate] = {}
+        if self.create_plates is not None:
+            made = self.create_plates(*args, **kwargs)
+            for p in [made] if isinstance(made, plate) else list(made):
+                if not isinstance(p, plate):
+                    raise TypeError(f"create_plates must return plates, got {type(p).__name__}")
+                plates[p.name] = p
+        for name, frame in self._plate_frames.items():
+            if name not in plates:
+                plates[name] = plate(name, frame.full_size, subsample_size=frame.size, dim=frame.dim)
+        return plates
+
+    @staticmethod
+    def _enter(plates: dict[str, plate], frames: tuple[PlateFrame, ...]) -> ExitStack:
+        stack = ExitStack()
+        for frame in frames:
+            stack.enter_context(plates[frame.name])
+        return stack
+
+    # -- params -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _stored(name: str, init: torch.Tensor, constraint: Constraint, event_dim: int | None = None) -> torch.Tensor:
+        """A param's current constrained value, read without sending a message."""
+        return current_param_store().get_param(name, init, constraint, event_dim)
+
+
+def repeat_to_full_size(value: torch.Tensor, site: LatentSite, event_dim: int) -> torch.Tensor:
+    """Tile a value drawn for a subsample until it covers each subsampled plate's full size."""
+    for frame in site.frames:
+        if frame.size == frame.full_size:
+            continue
+        assert frame.dim is not None
+        dim = frame.dim - event_dim
+        reps = -(-frame.full_size // frame.size)
+        repeats = [1] * value.dim()
+        repeats[dim] = reps
+        value = value.repeat(repeats).narrow(dim, 0, frame.full_size)
+    return value.contiguous()
+
+
+def quantile_tensor(quantiles: Sequence[float] | torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """The requested quantiles as a column, shaped to broadcast against ``like``."""
+    q = torch.as_tensor(quantiles, dtype=like.dtype, device=like.device)
+    if q.dim() != 1 or not bool(((q > 0) & (q < 1)).all()):
+        raise ValueError(f"quantiles must be a list of numbers strictly between 0 and 1, got {quantiles!r}")
+    return q.reshape((-1,) + (1,) * like.dim())

@@ -1,0 +1,245 @@
+"""Hamiltonian Monte Carlo with a fixed trajectory length, and the machinery NUTS shares.
+
+A kernel runs one chain at a time: :meth:`HMC.setup` builds the potential energy
+from the model and its data, :meth:`HMC.begin_chain` resets the warmup adaptation
+at a starting point, and each :meth:`HMC.sample` makes one transition (adapting the
+step size and mass matrix while in warmup). :class:`~pplkit.infer.mcmc.api.MCMC`
+drives these calls; subclasses only change :meth:`HMC._trajectory`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import torch
+
+from .adaptation import DualAveraging, WarmupSchedule, WelfordCovariance
+from .function_potential import FunctionPotential
+from .hamiltonian import DenseMass, DiagonalMass, Integrator, MassMatrix, PhasePoint, UniformStream
+from .potential import InitStrategy, Potential
+
+__all__ = ["HMC", "Transition"]
+
+# A trajectory whose energy error exceeds this is divergent: the integrator has left
+# the posterior's typical set (Stan's and Pyro's threshold).
+MAX_DELTA_ENERGY = 1000.0
+
+
+@dataclass(slots=True)
+class Transition:
+    """What one MCMC transition did, for diagnostics and adaptation."""
+
+    accept_prob: float  # mean Metropolis acceptance statistic: what step-size adaptation targets
+    num_steps: int  # leapfrog steps, i.e. gradient evaluations
+    diverging: bool
+    moved: bool  # the chain left its previous position
+    tree_depth: int = 0
+
+
+def _check_positive(name: str, value: Any, integer: bool = False) -> None:
+    kind = int if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kind) or not value > 0 or not math.isfinite(value):
+        what = "a positive int" if integer else "a positive number"
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+
+
+class HMC:
+    """Hamiltonian Monte Carlo: leapfrog trajectories of a fixed length, then a Metropolis test.
+
+    Args:
+        model: the model; its latent sites must be continuous.
+        potential_fn: instead of a model, a function of a dict of unconstrained values
+            returning the potential energy (then MCMC needs ``initial_params``).
+        step_size: the leapfrog step size to start from.
+        trajectory_length: the length of each trajectory (default 2 pi); the number
+            of steps is ``int(trajectory_length / step_size)``.
+        num_steps: the number of leapfrog steps; sets ``trajectory_length = num_steps
+            * step_size``, so steps are added or removed as the step size adapts (as in Pyro).
+        adapt_step_size: tune the step size during warmup by dual averaging.
+        adapt_mass_matrix: learn the mass matrix during warmup from the chain's variance.
+        full_mass: learn a dense mass matrix instead of a diagonal one.
+        target_accept_prob: the mean acceptance statistic warmup aims for.
+        init_strategy: a function of a site giving its initial value (e.g.
+            ``init_to_median``); by default uniform in (-2, 2) in unconstrained space.
+        jit_compile, ignore_jit_warnings, max_plate_nesting: accepted so that Pyro
+            scripts run unchanged; pplkit's gradients need no JIT and they change nothing.
+
+    Example::
+
+        mcmc = MCMC(HMC(model, step_size=0.1, num_steps=10), num_samples=500, warmup_steps=200)
+        mcmc.run(data)
+    """
+
+    def __init__(
+        self,
+        model: Callable[..., Any] | None = None,
+        potential_fn: Callable[[dict[str, torch.Tensor]], torch.Tensor] | None = None,
+        step_size: float = 1.0,
+        trajectory_length: float | None = None,
+        num_steps: int | None = None,
+        adapt_step_size: bool = True,
+        adapt_mass_matrix: bool = True,
+        full_mass: bool = False,
+        target_accept_prob: float = 0.8,
+        init_strategy: InitStrategy | None = None,
+        *,
+        jit_compile: bool = False,
+        ignore_jit_warnings: bool = False,
+        max_plate_nesting: int | None = None,
+    ) -> None:
+        name = type(self).__name__
+        if (model is None) == (potential_fn is None):
+            raise ValueError(f"{name} needs either a model or a potential_fn (and not both)")
+        for label, fn in (("model", model), ("potential_fn", potential_fn)):
+            if fn is not None and not callable(fn):
+                raise TypeError(f"{name}: {label} must be callable, got {type(fn).__name__}")
+        _check_positive("step_size", step_size)
+        if num_steps is not None:
+            _check_positive("num_steps", num_steps, integer=True)
+            trajectory_length = num_steps * step_size
+        elif trajectory_length is not None:
+            _check_positive("trajectory_length", trajectory_length)
+        if not isinstance(full_mass, bool):
+            raise TypeError(
+                f"{name}: full_mass must be True or False (block-structured mass matrices are not supported)"
+            )
+        if not 0.0 < target_accept_prob < 1.0:
+            raise ValueError(f"target_accept_prob must be between 0 and 1, got {target_accept_prob!r}")
+        self.model = model
+        self.potential_fn = potential_fn
+        self.step_size = float(step_size)
+        self.trajectory_length = 2 * math.pi if trajectory_length is None else float(trajectory_length)
+        self.adapt_step_size = adapt_step_size
+        self.adapt_mass_matrix = adapt_mass_matrix
+        self.full_mass = full_mass
+        self.target_accept_prob = target_accept_prob
+        self.init_strategy = init_strategy
+        self._initial_step_size = self.step_size
+        self.potential: Potential | FunctionPotential | None = None
+
+    @property
+    def num_steps(self) -> int:
+        return max(1, int(self.trajectory_length / self.step_size))
+
+    # -- set-up ----------------------------------------------------------------------------
+
+    def setup(self, *model_args: Any, **model_kwargs: Any) -> None:
+        """Trace the model with its data and build the potential energy."""
+        if self.model is not None:
+            self.potential = Potential(self.model, model_args, model_kwargs)
+        else:
+            assert self.potential_fn is not None
+            self.potential = FunctionPotential(self.potential_fn)
+
+    def initial_position(self, initial_params: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
+        """A starting point: ``initial_params`` (unconstrained values by site) or the init strategy's."""
+        potential = self._require_potential()
+        if initial_params is not None:
+            z = potential.flatten(initial_params)
+            if not potential.is_finite_at(z):
+                raise ValueError("the potential energy or its gradient is not finite at initial_params")
+            return z
+        if isinstance(potential, FunctionPotential):
+            raise ValueError("with potential_fn, MCMC needs initial_params= (a dict of unconstrained values)")
+        return potential.initial_point(self.init_strategy)
+
+    def begin_chain(self, position: torch.Tensor, num_warmup: int) -> None:
+        """Start a chain at ``position``: reset the mass matrix and step size and plan the warmup."""
+        potential = self._require_potential()
+        self.position = position
+        self._potential_energy, self._grad = potential.energy_and_grad(position)
+        self._uniform = UniformStream()
+        self.num_warmup = num_warmup
+        self.iteration = 0
+        ones = torch.ones(potential.dim, dtype=position.dtype, device=position.device)
+        self.integrator = Integrator(potential.energy_and_grad, self._mass(ones if not self.full_mass else ones.diag()))
+        self.step_size = self._initial_step_size
+        self._schedule = WarmupSchedule(num_warmup, self.adapt_mass_matrix)
+        self._variance = WelfordCovariance(diagonal=not self.full_mass)
+        self._dual_averaging = DualAveraging(self.target_accept_prob)
+        if self.adapt_step_size and num_warmup > 0:
+            self.step_size = self._find_reasonable_step_size()
+            self._dual_averaging.restart(self.step_size)
+
+    def _require_potential(self) -> Potential | FunctionPotential:
+        if self.potential is None:
+            raise RuntimeError(f"call {type(self).__name__}.setup(*model_args) first (MCMC.run does this)")
+        return self.potential
+
+    def _mass(self, inverse: torch.Tensor) -> MassMatrix:
+        return DenseMass(inverse) if self.full_mass else DiagonalMass(inverse)
+
+    @property
+    def inverse_mass_matrix(self) -> torch.Tensor:
+        return self.integrator.mass.inverse
+
+    # -- one transition --------------------------------------------------------------------
+
+    def sample(self) -> Transition:
+        """Make one transition from the current position; adapt while in warmup."""
+        start = self.integrator.start(self.position, self._potential_energy, self._grad)
+        proposal, transition = self._trajectory(start)
+        self.position, self._potential_energy, self._grad = proposal.position, proposal.potential, proposal.grad
+        if self.iteration < self.num_warmup:
+            self._adapt(transition.accept_prob)
+        self.iteration += 1
+        return transition
+
+    def _trajectory(self, start: PhasePoint) -> tuple[PhasePoint, Transition]:
+        point = start
+        num_steps = self.num_steps
+        diverging = False
+        for step in range(num_steps):
+            point = self.integrator.leapfrog(point, self.step_size)
+            if point.energy - start.energy > MAX_DELTA_ENERGY:
+                diverging, num_steps = True, step + 1
+                break
+        delta = point.energy - start.energy
+        accept_prob = 1.0 if delta <= 0 else math.exp(-delta)
+        moved = self._uniform() < accept_prob
+        return (point if moved else start), Transition(accept_prob, num_steps, diverging, moved)
+
+    # -- warmup ----------------------------------------------------------------------------
+
+    def _adapt(self, accept_prob: float) -> None:
+        i = self.iteration
+        if self.adapt_step_size:
+            self.step_size = self._dual_averaging.update(accept_prob)
+        if self._schedule.in_window(i):
+            self._variance.add(self.position)
+        if self._schedule.ends_window(i):
+            self.integrator.mass = self._mass(self._variance.estimate())
+            self._variance.restart()
+            if self.adapt_step_size:
+                self.step_size = self._find_reasonable_step_size()
+                self._dual_averaging.restart(self.step_size)
+        if i == self.num_warmup - 1 and self.adapt_step_size:
+            self.step_size = self._dual_averaging.final_step_size
+
+    def _find_reasonable_step_size(self) -> float:
+        """Double or halve the step size until one leapfrog step's acceptance crosses 0.8 (Stan's heuristic)."""
+        log_threshold = math.log(0.8)
+        step_size = self.step_size
+
+        def energy_change(step_size: float) -> float:
+            start = self.integrator.start(self.position, self._potential_energy, self._grad)
+            return start.energy - self.integrator.leapfrog(start, step_size).energy
+
+        direction = 1 if energy_change(step_size) > log_threshold else -1
+        while True:
+            change = energy_change(step_size)
+            if (direction == 1 and not change > log_threshold) or (direction == -1 and not change < log_threshold):
+                return step_size
+            step_size = step_size * 2.0 if direction == 1 else step_size / 2.0
+            if step_size > 1e7:
+                raise ValueError(
+                    "the step size grew past 1e7 without the energy changing: the posterior looks improper "
+                    "(flat in some direction). Give every latent site a proper prior"
+                )
+            if step_size < 1e-12:
+                raise ValueError(
+                    "no step size above 1e-12 keeps the energy error small at the current position: the "
+                    "log density may be discontinuous or not finite there"
+                )

@@ -1,0 +1,109 @@
+"""Running a guide and then the model against it, with the checks that pair them.
+
+Every ELBO starts the same way: trace the guide, replay the model on the guide's
+values, and make sure the two describe the same latent variables. The checks run at
+every step (they are a few set lookups) so that a guide edited between steps is
+caught too.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any, Callable
+
+from ..distributions.util import scale_and_mask
+from ..handlers import replay, trace
+from ..runtime import Message, SiteKind
+from ..trace import Trace
+from .util import call_user_fn
+
+__all__ = ["compute_site_log_prob", "run_guide_and_model"]
+
+Wrapper = Callable[[], AbstractContextManager[Any]]
+
+
+def run_guide_and_model(
+    model: Callable[..., Any],
+    guide: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    within: Wrapper = nullcontext,
+) -> tuple[Trace, Trace]:
+    """Trace ``guide``, then ``model`` replayed on the guide's samples; check they match.
+
+    Args:
+        within: a context (a fresh plate over particles, say) entered around each call.
+
+    Returns:
+        ``(model_trace, guide_trace)``.
+    """
+    with trace() as guide_tracer, within():
+        call_user_fn(guide, "guide", args, kwargs)
+    guide_trace = guide_tracer.trace
+    _check_guide(guide_trace)
+    with trace() as model_tracer, replay(trace=guide_trace), within():
+        call_user_fn(model, "model", args, kwargs)
+    model_trace = model_tracer.trace
+    _check_pairing(model_trace, guide_trace)
+    return model_trace, guide_trace
+
+
+def _check_guide(guide_trace: Trace) -> None:
+    observed = [m.name for m in guide_trace.nodes.values() if m.kind is SiteKind.SAMPLE and m.is_observed]
+    if observed:
+        raise ValueError(
+            f"the guide observes site(s) {_names(observed)}. A guide describes only the latent variables; "
+            "observe data in the model (sample(..., obs=data)) and remove obs= from the guide"
+        )
+
+
+def _check_pairing(model_trace: Trace, guide_trace: Trace) -> None:
+    guide_sites = guide_trace.nodes
+    model_sites = model_trace.nodes
+    missing = [
+        m.name
+        for m in model_sites.values()
+        if m.kind is SiteKind.SAMPLE and not m.is_observed and m.name not in guide_sites
+    ]
+    if missing:
+        raise ValueError(
+            f"the guide has no sample site for the model's latent site(s) {_names(missing)}, so they would be "
+            "drawn from the prior at every step. Add e.g. "
+            f"sample('{missing[0]}', dist.Normal(loc, scale)) to the guide, or use an autoguide "
+            "(AutoNormal(model)); if the site is data, observe it in the model with obs="
+        )
+    extra = [
+        g.name
+        for g in guide_sites.values()
+        if g.kind is SiteKind.SAMPLE and g.name not in model_sites and not g.infer.get("is_auxiliary")
+    ]
+    if extra:
+        latent = [n for n, m in model_sites.items() if m.kind is SiteKind.SAMPLE and not m.is_observed]
+        raise ValueError(
+            f"the guide samples site(s) {_names(extra)} that the model does not have (the model's latent "
+            f"sites are {_names(latent) or 'none'}). Check the spelling, or mark a helper variable with "
+            "infer={'is_auxiliary': True}"
+        )
+    for name, g in guide_sites.items():
+        if g.kind is not SiteKind.SAMPLE:
+            continue
+        m = model_sites.get(name)
+        if m is not None and m.kind is SiteKind.SAMPLE and m.is_observed and not g.infer.get("is_auxiliary"):
+            raise ValueError(
+                f"site '{name}' is observed in the model but sampled by the guide; the guide must sample "
+                "only latent sites, so remove it from the guide"
+            )
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(f"'{n}'" for n in names)
+
+
+def compute_site_log_prob(msg: Message, role: str) -> None:
+    """Fill ``msg.log_prob`` (scaled, masked) and ``msg.unscaled_log_prob``; errors name the site."""
+    try:
+        log_p = msg.fn.log_prob(msg.value)
+    except ValueError as e:
+        raise ValueError(f"{role} site '{msg.name}': {e}") from e
+    msg.unscaled_log_prob = log_p
+    msg.log_prob = scale_and_mask(log_p, msg.scale, msg.mask)

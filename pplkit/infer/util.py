@@ -1,0 +1,106 @@
+"""Helpers shared by the inference algorithms: calling user code, plate nesting."""
+
+from __future__ import annotations
+
+import inspect
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
+import torch
+
+from ..runtime import Handler, SiteKind, get_handler_stack
+from ..trace import Trace
+
+__all__ = ["call_user_fn", "describe_args", "guess_max_plate_nesting", "outside_all_handlers"]
+
+
+def call_user_fn(fn: Callable[..., Any], role: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Call a model or guide; if it cannot accept ``args``, say which one and why.
+
+    A TypeError raised inside the function's body is passed on unchanged: only a
+    failure to bind the arguments to the signature is reworded.
+    """
+    try:
+        return fn(*args, **kwargs)
+    except TypeError as error:
+        problem = signature_mismatch(fn, args, kwargs)
+        if problem is None:
+            raise
+        raise TypeError(
+            f"the {role} {_fn_name(fn)} cannot be called with the arguments {describe_args(args, kwargs)}: "
+            f"{problem}. SVI and Predictive call the model and the guide with the same arguments, so give "
+            "both the same signature (e.g. def guide(x, y=None) for def model(x, y=None))."
+        ) from error
+
+
+def signature_mismatch(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:
+    """Why ``fn(*args, **kwargs)`` does not bind to ``fn``'s signature, or None if it does."""
+    target = _unwrap(fn)
+    try:
+        signature = inspect.signature(target)
+    except (TypeError, ValueError):
+        return None
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError as e:
+        return str(e)
+    return None
+
+
+def _unwrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+    # Handlers wrapping a model (``block(model)``, ``condition(model, ...)``) take the
+    # model's arguments: look through them at the model itself.
+    seen = 0
+    while isinstance(fn, Handler) and fn.fn is not None and seen < 50:
+        fn = fn.fn
+        seen += 1
+    return fn
+
+
+def _fn_name(fn: Callable[..., Any]) -> str:
+    target = _unwrap(fn)
+    name = getattr(target, "__qualname__", None) or type(target).__name__
+    return f"`{name}`"
+
+
+def describe_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """A short rendering of call arguments: tensors by shape, other values by repr."""
+    parts = [_describe(a) for a in args] + [f"{k}={_describe(v)}" for k, v in kwargs.items()]
+    return "(" + ", ".join(parts) + ")"
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, torch.Tensor):
+        return f"Tensor{list(value.shape)}" if value.dim() else f"tensor({value.item():.4g})"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def guess_max_plate_nesting(*traces: Trace) -> int:
+    """How many batch dims the vectorised plates of these traces use (0 with none)."""
+    dims = [
+        frame.dim
+        for tr in traces
+        for site in tr.nodes.values()
+        if site.kind.is_sample_like and site.kind is not SiteKind.PLATE
+        for frame in site.cond_indep_stack
+        if frame.dim is not None
+    ]
+    return -min(dims) if dims else 0
+
+
+@contextmanager
+def outside_all_handlers() -> Iterator[None]:
+    """Run the block as if no handler were active in this thread, then restore them.
+
+    Used to trace a model for its structure (an autoguide's prototype run, a guess at
+    plate nesting) wherever the first call happens: an outer plate, say, would
+    otherwise shift the model's plate dims.
+    """
+    stack = get_handler_stack()
+    saved = stack[:]
+    stack.clear()
+    try:
+        yield
+    finally:
+        stack[:] = saved

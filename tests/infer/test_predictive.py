@@ -1,0 +1,128 @@
+"""Predictive: Pyro's shapes, and prior / posterior predictive moments against closed forms."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+import pplkit.distributions as dist
+from pplkit import deterministic, plate, sample
+from pplkit.handlers import uncondition
+from pplkit.infer import AutoDelta, AutoMultivariateNormal, AutoNormal, Predictive
+
+from . import conjugate as cj
+from .conjugate import single_torch_thread  # noqa: F401  (autouse: see its docstring)
+
+
+def small_model(x, y=None):
+    a = sample("a", dist.Normal(0.0, 10.0))
+    sigma = sample("sigma", dist.Uniform(0.0, 10.0))
+    with plate("data", len(x)):
+        z = sample("z", dist.Normal(0.0, 1.0))
+        deterministic("m", a * x + z)
+        return sample("obs", dist.Normal(a * x + z, sigma), obs=y)
+
+
+X = torch.linspace(-1, 1, 20)
+# Shapes printed by Pyro 1.9.2's Predictive for the same model (see the module docstring of
+# pplkit.infer.predictive for the rule).
+ALL_SITES = {"a": (7, 1), "sigma": (7, 1), "z": (7, 20), "obs": (7, 20), "m": (7, 20)}
+
+
+@pytest.mark.parametrize("guide_class", [AutoNormal, AutoMultivariateNormal, AutoDelta])
+@pytest.mark.parametrize("parallel", [False, True])
+def test_shapes_with_a_guide_are_pyros(guide_class, parallel):
+    guide = guide_class(small_model)
+    guide(X, X)
+    samples = Predictive(small_model, guide=guide, num_samples=7, parallel=parallel)(X)
+    assert {k: tuple(v.shape) for k, v in samples.items()} == ALL_SITES
+
+
+def test_guide_may_come_second_positionally():
+    guide = AutoNormal(small_model)
+    samples = Predictive(small_model, guide, num_samples=7)(X)
+    assert {k: tuple(v.shape) for k, v in samples.items()} == ALL_SITES
+
+
+def test_return_sites_including_the_return_value():
+    guide = AutoNormal(small_model)
+    samples = Predictive(small_model, guide=guide, num_samples=7, return_sites=["a", "obs", "_RETURN"])(X)
+    assert {k: tuple(v.shape) for k, v in samples.items()} == {"a": (7, 1), "obs": (7, 20), "_RETURN": (7, 20)}
+    assert torch.equal(samples["_RETURN"], samples["obs"])
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_prior_and_posterior_sample_shapes_are_pyros(parallel):
+    prior = Predictive(small_model, num_samples=7, parallel=parallel)(X)
+    assert {k: tuple(v.shape) for k, v in prior.items()} == ALL_SITES
+    posterior_samples = {"a": torch.randn(4), "sigma": torch.rand(4)}
+    samples = Predictive(small_model, posterior_samples=posterior_samples, parallel=parallel)(X)
+    assert {k: tuple(v.shape) for k, v in samples.items()} == {"z": (4, 20), "obs": (4, 20), "m": (4, 20)}
+
+
+def test_posterior_samples_are_used_draw_by_draw():
+    posterior_samples = {"a": torch.tensor([1.0, -2.0, 3.0]), "sigma": torch.tensor([1e-4, 1e-4, 1e-4])}
+    samples = Predictive(small_model, posterior_samples=posterior_samples, return_sites=["m", "z"])(X)
+    assert torch.allclose(samples["m"], posterior_samples["a"][:, None] * X + samples["z"])
+
+
+def test_both_guide_and_samples_is_an_error():
+    with pytest.raises(ValueError, match="either guide= .* or posterior_samples="):
+        Predictive(small_model, posterior_samples={"a": torch.zeros(3)}, guide=AutoNormal(small_model))
+    with pytest.raises(ValueError, match="num_samples"):
+        Predictive(small_model)
+
+
+def test_unknown_return_site_is_named():
+    with pytest.raises(ValueError, match="\\['typo'\\] are not sample or deterministic sites"):
+        Predictive(small_model, num_samples=2, return_sites=["typo"])(X)
+
+
+# -- moments against closed forms ---------------------------------------------------------------
+
+
+def normal_model(n):
+    mu = sample("mu", dist.Normal(1.0, 2.0))
+    with plate("data", n):
+        return sample("obs", dist.Normal(mu, 0.5))
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_prior_predictive_moments(parallel):
+    # obs ~ N(1, sqrt(2^2 + 0.5^2)) marginally. 4 standard errors of the mean and of the sd.
+    n = 4000 if parallel else 1000
+    obs = Predictive(normal_model, num_samples=n, parallel=parallel)(1)["obs"].reshape(-1)
+    sd = math.sqrt(4.25)
+    assert abs(obs.mean().item() - 1.0) < 4 * sd / math.sqrt(n)
+    assert abs(obs.std().item() - sd) < 4 * sd / math.sqrt(2 * n)
+
+
+def test_posterior_predictive_of_beta_bernoulli_from_exact_samples():
+    # The next flip is 1 with probability a / (a + b) under the Beta(a, b) posterior.
+    a, b = cj.beta_posterior()
+    n = 20000
+    posterior_samples = {"p": torch.distributions.Beta(a, b).sample((n,))}
+    # uncondition: the model observes its argument; here it draws new flips instead.
+    predictive = Predictive(uncondition(cj.beta_bernoulli_model), posterior_samples=posterior_samples, parallel=True)
+    flips = predictive(torch.zeros(1))
+    assert flips["obs"].shape == (n, 1)
+    p_next = a / (a + b)
+    assert abs(flips["obs"].mean().item() - p_next) < 4 * math.sqrt(p_next * (1 - p_next) / n)
+
+
+def test_posterior_predictive_from_a_fitted_guide_matches_the_closed_form():
+    # New data in group k: N(m_k, sqrt(s_k^2 + noise^2)) with the exact posterior N(m_k, s_k).
+    guide = AutoNormal(cj.group_means_model)
+    cj.fit(cj.group_means_model, guide, cj.GROUP_DATA)
+    n = 4000
+    predictive = Predictive(uncondition(cj.group_means_model), guide=guide, num_samples=n, parallel=True)
+    samples = predictive(torch.zeros(4, 1))
+    assert samples["mu"].shape == (n, 4, 1) and samples["x"].shape == (n, 4, 1)
+    mean, sd = cj.group_means_posterior()
+    predictive_sd = (sd**2 + cj.GROUP_NOISE**2).sqrt()
+    x = samples["x"]
+    # 4 MC standard errors, plus the fit's own error (< 0.2 posterior sd, see test_normal).
+    assert torch.all((x.mean(0) - mean).abs() < 4 * predictive_sd / math.sqrt(n) + 0.2 * sd)
+    assert torch.all((x.std(0) - predictive_sd).abs() < 4 * predictive_sd / math.sqrt(2 * n) + 0.08 * sd)

@@ -1,0 +1,104 @@
+"""TrainingController: Run, Stop, Reset, the learning rate, errors shown and re-raised, no leftover threads."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+import pplkit
+from pplkit.infer import SVI, AutoNormal, Trace_ELBO
+from pplkit.optim import Adam
+from widgets.controller import TrainingController
+
+from .conftest import Y, fit_threads, hierarchical
+
+
+def make_svi(lr=0.05):
+    return SVI(hierarchical, AutoNormal(hierarchical), Adam({"lr": lr}), Trace_ELBO())
+
+
+def test_blocking_run_trains_and_finishes():
+    controller = TrainingController(make_svi(), Y, num_steps=30, blocking=True, terms=True)
+    controller.run()
+    assert controller.chart.status == "done" and controller.chart.step == 30
+    assert len(controller.losses) == 30
+    assert sorted(controller.chart.curve_terms) == ["kl", "log_likelihood"]
+    assert any(name.startswith("AutoNormal.locs") for name in controller.trajectories.names)
+    controller.run(10)  # a second run continues from the learned params and the curve
+    assert controller.chart.step == 40 and controller.chart.total_steps == 40
+    assert not fit_threads()
+
+
+def test_stop_stops_a_background_run_and_the_step_count_stays():
+    controller = TrainingController(make_svi(), Y, num_steps=100_000, blocking=False)
+    controller.run()
+    deadline = time.monotonic() + 30
+    while controller.chart.step < 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert controller.running and controller.stop_button.disabled is False
+    controller.stop()
+    controller.wait(timeout=30)
+    stopped_at = controller.chart.step
+    assert controller.chart.status == "stopped" and 5 <= stopped_at < 100_000
+    time.sleep(0.2)
+    assert controller.chart.step == stopped_at == len(controller.losses)
+    assert controller.run_button.disabled is False and controller.stop_button.disabled is True
+    assert not fit_threads()
+
+
+def test_an_error_in_training_shows_in_the_chart_and_is_raised_by_wait():
+    def broken_guide(y=None):
+        raise ValueError("the guide is broken")
+
+    svi = SVI(hierarchical, broken_guide, Adam({"lr": 0.01}), Trace_ELBO())
+    controller = TrainingController(svi, Y, num_steps=5, blocking=False)
+    controller.run()
+    with pytest.raises(ValueError, match="the guide is broken"):
+        controller.wait(timeout=30)
+    assert controller.chart.status == "error"
+    assert "ValueError: the guide is broken" in controller.chart.message
+    assert isinstance(controller.error, ValueError)
+    blocking = TrainingController(svi, Y, num_steps=5, blocking=True)
+    with pytest.raises(ValueError, match="the guide is broken"):
+        blocking.run()  # in blocking mode the cell itself fails
+    assert blocking.chart.status == "error"
+
+
+def test_the_learning_rate_slider_sets_the_optimizers_rate():
+    svi = make_svi(lr=0.05)
+    controller = TrainingController(svi, Y, num_steps=3, blocking=True)
+    assert controller.lr.value == pytest.approx(0.05)
+    controller.run()
+    controller.lr.value = 0.001
+    assert all(group["lr"] == 0.001 for group in svi.optim.optimizer.param_groups)
+    assert svi.optim.pt_optim_args["lr"] == 0.001  # params created later get it too
+
+
+def test_reset_forgets_params_and_history_but_keeps_other_params():
+    pplkit.param("unrelated", lambda: pplkit.distributions.Normal(0.0, 1.0).sample())
+    controller = TrainingController(make_svi(), Y, num_steps=5, blocking=True)
+    controller.run()
+    assert any(name.startswith("AutoNormal") for name in pplkit.get_param_store())
+    controller.reset()
+    assert [name for name in pplkit.get_param_store()] == ["unrelated"]
+    assert controller.chart.status == "idle" and controller.losses == [] and controller.trajectories.names == []
+
+
+def test_training_uses_the_store_active_when_the_controller_was_made():
+    store = pplkit.ParamStore()
+    with pplkit.use_param_store(store):
+        controller = TrainingController(make_svi(), Y, num_steps=3, blocking=False)
+    controller.run()
+    controller.wait(timeout=30)
+    assert any(name.startswith("AutoNormal") for name in store)
+    assert len(pplkit.get_param_store()) == 0
+
+
+def test_static_picture_holds_the_curve_and_the_trajectories():
+    controller = TrainingController(make_svi(), Y, num_steps=5, blocking=True)
+    controller.run()
+    data, _ = controller._repr_mimebundle_()
+    svg = data["image/svg+xml"]
+    assert "step 5" in svg and "locs.mu = " in svg
+    assert "HBox" not in data["text/plain"] and "VBox" not in data["text/plain"]

@@ -1,0 +1,50 @@
+"""Blocking by default only where no one could click, and the static picture in the mime bundle."""
+
+from __future__ import annotations
+
+import pytest
+
+from widgets.display import default_blocking, in_kernel
+from widgets.elbo_chart import ElboChart
+
+
+def test_outside_a_kernel_training_blocks(monkeypatch):
+    monkeypatch.delenv("CI", raising=False)
+    assert not in_kernel()
+    assert default_blocking()
+
+
+@pytest.mark.parametrize("value, blocking", [("1", True), ("true", True), ("0", False), ("false", False)])
+def test_ci_variable_decides_inside_a_kernel(monkeypatch, value, blocking):
+    monkeypatch.setattr("widgets.display.in_kernel", lambda: True)
+    monkeypatch.setenv("CI", value)
+    assert default_blocking() is blocking
+
+
+def test_refreshing_an_undisplayed_widget_does_nothing():
+    chart = ElboChart()
+    chart.refresh_static_picture()  # never displayed: no display id, no error
+    assert chart._display_id is None
+
+
+def test_a_closed_widget_shows_nothing(monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda *a, **k: shown.append(a))
+    chart = ElboChart()
+    chart.close()
+    chart._ipython_display_()
+    chart.refresh_static_picture()
+    assert shown == []
+
+
+def test_a_widget_shown_by_a_function_is_not_shown_again_by_the_same_cell(monkeypatch):
+    published = []
+    monkeypatch.setattr("IPython.display.display", lambda data, **kwargs: published.append(kwargs["display_id"]))
+    request = ["cell-1"]
+    monkeypatch.setattr("widgets.display._current_request_id", lambda: request[0])
+    chart = ElboChart()
+    chart._ipython_display_()  # widgets.live_svi(...) shows it
+    chart._ipython_display_()  # ...and returns it as the cell's value
+    request[0] = "cell-2"
+    chart._ipython_display_()  # a later cell may show it again
+    assert len(published) == 2 and published[0] == published[1] == chart._display_id

@@ -1,0 +1,64 @@
+"""replace_prior and unobserve: the handlers that wrap a model without editing it."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import pplkit.distributions as dist
+from pplkit.handlers import do, trace
+from widgets.handlers import replace_prior, unobserve
+from widgets.priors import PriorChoice
+
+from .conftest import Y, hierarchical
+
+
+def test_replace_prior_changes_the_sites_distribution_in_the_trace():
+    tr = trace(replace_prior(hierarchical, priors={"mu": dist.Laplace(1.0, 2.0)})).get_trace(Y)
+    fn = tr.nodes["mu"].fn
+    assert isinstance(fn, dist.Laplace) and float(fn.loc) == 1.0 and float(fn.scale) == 2.0
+    assert isinstance(tr.nodes["theta"].fn, dist.Normal)  # other sites untouched
+    original = trace(hierarchical).get_trace(Y)
+    assert isinstance(original.nodes["mu"].fn, dist.Normal)  # the model itself is unchanged
+
+
+def test_replace_prior_with_a_choice_keeps_the_original_shape():
+    def model():
+        return __import__("pplkit").sample("w", dist.Normal(0.0, 1.0).expand([3]).to_event(1))
+
+    tr = trace(replace_prior(model, priors={"w": PriorChoice("StudentT", {"df": 3.0, "loc": 0.0, "scale": 2.0})})
+               ).get_trace()
+    fn = tr.nodes["w"].fn
+    assert fn.event_shape == (3,) and fn.batch_shape == ()
+    assert isinstance(fn.base_dist, dist.StudentT)
+
+
+def test_replace_prior_rejects_a_shape_mismatch_naming_the_site():
+    with pytest.raises(ValueError, match="site 'mu'.*batch shape \\(2,\\)"):
+        trace(replace_prior(hierarchical, priors={"mu": dist.Normal(torch.zeros(2), 1.0)})).get_trace(Y)
+
+
+def test_replace_prior_leaves_observed_sites_alone():
+    tr = trace(replace_prior(hierarchical, priors={"y": dist.Normal(0.0, 1.0)})).get_trace(Y)
+    assert tr.nodes["y"].is_observed and tr.nodes["y"].fn.batch_shape == (len(Y),)
+
+
+def test_unobserve_makes_the_site_latent_and_keeps_its_data():
+    tr = trace(unobserve(hierarchical, names=["y"])).get_trace(Y)
+    site = tr.nodes["y"]
+    assert not site.is_observed
+    assert "y" in tr.stochastic_nodes
+    assert torch.equal(site.infer["obs"], Y) and not torch.equal(site.value, Y)
+
+
+def test_unobserve_only_frees_the_named_sites_and_not_interventions():
+    tr = trace(unobserve(do(hierarchical, data={"theta": torch.tensor(2.0)}), names=["theta"])).get_trace(Y)
+    assert tr.nodes["theta"].intervened and tr.nodes["theta"].is_observed
+    assert tr.nodes["y"].is_observed
+
+
+def test_handler_arguments_are_checked():
+    with pytest.raises(TypeError, match="priors="):
+        replace_prior(hierarchical, priors=None)
+    with pytest.raises(TypeError, match="list of site names"):
+        unobserve(hierarchical, names="y")

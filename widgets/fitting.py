@@ -1,0 +1,144 @@
+"""One fit of the explorer: SVI with the chosen guide on the wrapped model, then posterior samples.
+
+Kept free of widgets so that it can be read (and tested) as plain inference code:
+each fit gets a fresh param store, so fits never share or clobber params, and the
+user's own store is never touched.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from pplkit.infer import SVI, Trace_ELBO
+from pplkit.infer.autoguide import (
+    AutoDelta,
+    AutoGuide,
+    AutoLowRankMultivariateNormal,
+    AutoMultivariateNormal,
+    AutoNormal,
+)
+from pplkit.infer.mcmc import MCMC, NUTS
+from pplkit.optim import Adam
+from pplkit.params import ParamStore, use_param_store
+
+from .draws import Samples, sample_predictive
+from .toggles import Toggles
+
+__all__ = ["AUTOGUIDES", "FitRequest", "FitResult", "Cancelled", "fit", "make_guide", "reference_samples"]
+
+AUTOGUIDES: dict[str, Any] = {
+    "AutoDelta": AutoDelta,
+    "AutoNormal": AutoNormal,
+    "AutoMultivariateNormal": AutoMultivariateNormal,
+    "AutoLowRankMultivariateNormal": AutoLowRankMultivariateNormal,
+}
+
+
+class Cancelled(Exception):
+    """Raised inside a fit (from a hook) when a newer change made it pointless."""
+
+
+@dataclass(frozen=True)
+class FitRequest:
+    """Everything one fit depends on; two equal requests give fits of the same model and guide."""
+
+    toggles: Toggles
+    guide: str
+    num_steps: int
+    lr: float
+    reference: bool = False
+
+
+@dataclass
+class FitResult:
+    """What a finished fit leaves behind."""
+
+    request: FitRequest
+    guide: Any
+    store: ParamStore
+    losses: list[float]
+    posterior: Samples
+    reference: Samples | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def is_autoguide_factory(spec: Any) -> bool:
+    """An autoguide class (or a ``functools.partial`` of one), as opposed to a hand-written guide."""
+    target = spec.func if isinstance(spec, functools.partial) else spec
+    return isinstance(target, type) and issubclass(target, AutoGuide)
+
+
+def make_guide(spec: Any, fit_model: Callable[..., Any], toggles: Toggles) -> Any:
+    """A guide for ``fit_model``: autoguides are built on it; hand-written guides are adapted to the toggles."""
+    if is_autoguide_factory(spec):
+        return spec(fit_model)
+    if callable(spec):
+        return toggles.guide(spec)
+    raise TypeError(f"a guide must be an autoguide class (e.g. AutoNormal) or a guide function, got {spec!r}")
+
+
+def fit(
+    model: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    request: FitRequest,
+    guides: Mapping[str, Any],
+    *,
+    on_step: Callable[[Any], Any] | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
+    num_samples: int = 500,
+    vectorize: bool = True,
+) -> FitResult | None:
+    """Fit ``request``; returns None when cancelled part-way.
+
+    ``on_step`` receives each SVI step record (the ELBO chart is one).
+    """
+    toggles = request.toggles
+    fit_model = toggles.fit_model(model)
+    store = ParamStore()
+    with use_param_store(store):
+        guide = make_guide(guides[request.guide], fit_model, toggles)
+        svi = SVI(fit_model, guide, Adam({"lr": request.lr}), Trace_ELBO(), param_store=store)
+
+        def callback(record: Any) -> bool | None:
+            if on_step is not None:
+                on_step(record)
+            return False if cancelled() else None
+
+        losses = svi.run(request.num_steps, *args, callback=callback, **kwargs)
+        if cancelled():
+            return None
+        posterior, _ = sample_predictive(toggles.model(model), args, kwargs, num_samples, guide=guide,
+                                         vectorize=vectorize)
+    return FitResult(request, guide, store, losses, posterior)
+
+
+def reference_samples(
+    model: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    toggles: Toggles,
+    *,
+    cancelled: Callable[[], bool] = lambda: False,
+    num_samples: int = 300,
+    warmup_steps: int = 200,
+    vectorize: bool = True,
+) -> Samples | None:
+    """NUTS samples of the wrapped model's posterior, pushed through the model (None if cancelled)."""
+
+    def stop_if_cancelled(*_: Any) -> None:
+        if cancelled():
+            raise Cancelled
+
+    mcmc = MCMC(NUTS(toggles.fit_model(model)), num_samples=num_samples, warmup_steps=warmup_steps,
+                hook_fn=stop_if_cancelled, disable_progbar=True)
+    with use_param_store(ParamStore()):
+        try:
+            mcmc.run(*args, **kwargs)
+        except Cancelled:
+            return None
+        samples, _ = sample_predictive(toggles.model(model), args, kwargs, num_samples,
+                                       posterior_samples=mcmc.get_samples(), vectorize=vectorize)
+    return samples

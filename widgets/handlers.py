@@ -1,0 +1,79 @@
+"""Two small effect handlers the explorer wraps models in; the user's model is never edited.
+
+``replace_prior`` swaps the distribution of named latent sites; ``unobserve`` frees
+named observed sites (pplkit's ``uncondition`` frees all of them at once).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Collection, Mapping
+
+from torch.distributions import Distribution
+
+from pplkit.runtime import Handler, Message, SiteKind
+
+__all__ = ["replace_prior", "unobserve"]
+
+PriorSpec = Distribution | Callable[[Distribution], Distribution]
+
+
+class replace_prior(Handler):
+    """Give the named latent sites a new prior.
+
+    Args:
+        priors: site name -> a distribution, or a function of the site's original
+            distribution returning the new one (e.g. a :class:`~widgets.priors.PriorChoice`,
+            which keeps the original's batch and event shape).
+
+    Example::
+
+        tr = trace(replace_prior(model, priors={"a": dist.Normal(9.0, 1.0)})).get_trace(*data)
+        tr.nodes["a"].fn   # Normal(loc: 9.0, scale: 1.0)
+    """
+
+    def __init__(self, fn: Callable[..., Any] | None = None, priors: Mapping[str, PriorSpec] | None = None) -> None:
+        super().__init__(fn)
+        if not isinstance(priors, Mapping):
+            raise TypeError(f"replace_prior needs priors= as a dict of site name -> distribution, got {priors!r}")
+        self.priors = priors
+
+    def process(self, msg: Message) -> None:
+        if msg.kind is not SiteKind.SAMPLE or msg.is_observed or msg.name not in self.priors:
+            return
+        spec = self.priors[msg.name]
+        # Distributions are callable too (they draw a sample), so test for one first.
+        new = spec if isinstance(spec, Distribution) else spec(msg.fn)
+        old_shape = msg.fn.batch_shape + msg.fn.event_shape
+        if new.batch_shape + new.event_shape != old_shape:
+            raise ValueError(
+                f"replace_prior: the new prior of site '{msg.name}' has batch shape {tuple(new.batch_shape)} and "
+                f"event shape {tuple(new.event_shape)}, but the model's prior has {tuple(msg.fn.batch_shape)} and "
+                f"{tuple(msg.fn.event_shape)}; use .expand(...) / .to_event(...) to match"
+            )
+        msg.fn = new
+
+
+class unobserve(Handler):
+    """Sample the named observed sites instead of scoring their data (a prior or posterior predictive).
+
+    The data stays in ``site.infer["obs"]``, as with ``uncondition``.
+
+    Example::
+
+        free = unobserve(model, names=["obs"])
+        trace(free).get_trace(*data).nodes["obs"].is_observed   # False
+    """
+
+    def __init__(self, fn: Callable[..., Any] | None = None, names: Collection[str] = ()) -> None:
+        super().__init__(fn)
+        if isinstance(names, str):
+            raise TypeError(f"unobserve needs names= as a list of site names, got the string {names!r}")
+        self.names = frozenset(names)
+
+    def process(self, msg: Message) -> None:
+        if msg.kind is SiteKind.SAMPLE and msg.is_observed and not msg.intervened and msg.name in self.names:
+            msg.infer["was_observed"] = True
+            msg.infer["obs"] = msg.value
+            msg.is_observed = False
+            msg.value = None
+            msg.done = False

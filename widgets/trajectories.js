@@ -1,0 +1,85 @@
+// Parameter trajectories: one small line chart per parameter element.
+// Hooks for tests: .pk-traj-cell[data-name] holds one chart, its polyline data-n the points drawn.
+
+const NS = "http://www.w3.org/2000/svg";
+const COLORS = ["#1f77b4", "#e8710a", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
+const CW = 150, CH = 56, PAD = 4;
+
+function floats(value) {
+  if (!value) return new Float64Array(0);
+  if (value instanceof DataView) {
+    return new Float64Array(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength));
+  }
+  if (value instanceof ArrayBuffer) return new Float64Array(value.slice(0));
+  if (ArrayBuffer.isView(value)) return floats(new DataView(value.buffer, value.byteOffset, value.byteLength));
+  return new Float64Array(0);
+}
+
+function fmt(v) {
+  if (!isFinite(v)) return "\u2013";
+  const a = Math.abs(v);
+  if (a !== 0 && (a >= 1e5 || a < 1e-3)) return v.toExponential(2);
+  return Number(v.toPrecision(4)).toString();
+}
+
+function render({ model, el }) {
+  const box = document.createElement("div");
+  box.className = "pplkit-trajectories";
+  const head = document.createElement("div");
+  head.className = "pk-traj-head";
+  const grid = document.createElement("div");
+  grid.className = "pk-traj-grid";
+  box.append(head, grid);
+  el.appendChild(box);
+
+  const draw = () => {
+    const names = model.get("names") || [];
+    const xs = floats(model.get("steps"));
+    const values = model.get("values") || {};
+    const hidden = model.get("hidden");
+    const prefix = model.get("prefix") || "";
+    head.textContent = names.length
+      ? `parameters${prefix ? ` ${prefix}*` : ""} (constrained values)` +
+        (hidden > 0 ? ` \u2014 ${hidden} more elements not shown` : "")
+      : "parameters: no samples yet";
+    grid.replaceChildren();
+    const x0 = xs.length ? xs[0] : 0, x1 = xs.length ? xs[xs.length - 1] : 1;
+    names.forEach((name, i) => {
+      const ys = floats(values[name]);
+      let lo = Infinity, hi = -Infinity;
+      for (const y of ys) if (isFinite(y)) { lo = Math.min(lo, y); hi = Math.max(hi, y); }
+      if (!isFinite(lo)) { lo = 0; hi = 1; }
+      if (hi === lo) { lo -= Math.abs(lo) * 0.05 || 0.5; hi += Math.abs(hi) * 0.05 || 0.5; }
+      const cell = document.createElement("div");
+      cell.className = "pk-traj-cell";
+      cell.dataset.name = name;
+      const label = document.createElement("div");
+      label.className = "pk-traj-label";
+      label.textContent = `${name.slice(prefix.length)} = ${ys.length ? fmt(ys[ys.length - 1]) : "\u2013"}`;
+      label.title = `${name}: ${fmt(lo)} .. ${fmt(hi)}`;
+      const svg = document.createElementNS(NS, "svg");
+      svg.setAttribute("viewBox", `0 0 ${CW} ${CH}`);
+      const pts = [];
+      for (let k = 0; k < xs.length; k++) {
+        if (!isFinite(ys[k])) continue;
+        const px = PAD + ((xs[k] - x0) / (x1 - x0 || 1)) * (CW - 2 * PAD);
+        const py = CH - PAD - ((ys[k] - lo) / (hi - lo)) * (CH - 2 * PAD);
+        pts.push(`${px.toFixed(1)},${py.toFixed(1)}`);
+      }
+      const line = document.createElementNS(NS, "polyline");
+      line.setAttribute("points", pts.join(" "));
+      line.setAttribute("data-n", String(pts.length));
+      line.setAttribute("stroke", COLORS[i % COLORS.length]);
+      svg.appendChild(line);
+      cell.append(label, svg);
+      grid.appendChild(cell);
+    });
+  };
+
+  const events = "change:names change:steps change:values change:hidden";
+  model.on(events, draw);
+  draw();
+  return () => model.off(events, draw);
+}
+
+export default { render };

@@ -1,0 +1,128 @@
+"""The parameter-trajectory view: how each learnable parameter moves during training.
+
+One small line chart per parameter element (the first few elements of larger
+params), drawn from samples taken about ten times a second, so the cost to the
+training loop is one read of the params per sample, not per step.
+"""
+
+from __future__ import annotations
+
+import threading
+from array import array
+from pathlib import Path
+from typing import Any, Iterable
+
+import anywidget
+import torch
+import traitlets
+
+from .display import StaticPicture
+from .history import Decimator
+from .svgplot import SvgFigure, limits, palette
+
+__all__ = ["ParamTrajectories"]
+
+_HERE = Path(__file__).parent
+
+
+class ParamTrajectories(StaticPicture, anywidget.AnyWidget):
+    """Small multiples of parameter values against the training step.
+
+    Args:
+        max_series: the most lines shown; a param with many elements shows its first ones.
+        max_points: the most points per line (older points are averaged in pairs).
+
+    Example::
+
+        view = ParamTrajectories()
+        view.record(step=10, params={"loc": torch.tensor([0.5, 1.0])})
+        view.names    # ['loc[0]', 'loc[1]']
+    """
+
+    _esm = _HERE / "trajectories.js"
+    _css = _HERE / "trajectories.css"
+
+    names = traitlets.List(traitlets.Unicode(), help="One label per line: 'param' or 'param[i]'.").tag(sync=True)
+    steps = traitlets.Bytes(b"", help="The step of each sample (float64 bytes).").tag(sync=True)
+    values = traitlets.Dict(value_trait=traitlets.Bytes(), help="Each line's values (float64 bytes).").tag(sync=True)
+    hidden = traitlets.Int(0, help="Parameter elements left out beyond max_series.").tag(sync=True)
+    prefix = traitlets.Unicode("", help="The start all names share (e.g. 'AutoNormal.'), shown once.").tag(sync=True)
+
+    def __init__(self, max_series: int = 12, max_points: int = 400, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.max_series = max_series
+        self.max_points = max_points
+        self._lock = threading.Lock()
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget every sample."""
+        with self._lock:
+            self._decimator: Decimator | None = None
+            self._labels: list[str] = []
+            with self.hold_sync():
+                self.names, self.steps, self.values, self.hidden, self.prefix = [], b"", {}, 0, ""
+
+    def record(self, step: int, params: Iterable[tuple[str, torch.Tensor]] | dict[str, torch.Tensor]) -> None:
+        """Add one sample of the (constrained) param values and send the lines to the browser."""
+        items = list(params.items()) if isinstance(params, dict) else list(params)
+        labels: list[str] = []
+        values: list[float] = []
+        total = 0
+        for name, value in items:
+            flat = value.detach().reshape(-1)
+            total += flat.numel()
+            room = self.max_series - len(labels)
+            if room <= 0:
+                continue
+            take = flat[:room].tolist()
+            labels += [name] if flat.numel() == 1 else [f"{name}[{i}]" for i in range(len(take))]
+            values += take
+        with self._lock:
+            if labels != self._labels:  # a new set of params (a new guide): start over
+                self._labels = labels
+                self._decimator = Decimator(len(labels), self.max_points)
+            assert self._decimator is not None
+            self._decimator.add(step, values)
+            xs, ys = self._decimator.xs, self._decimator.ys
+            with self.hold_sync():
+                self.names = labels
+                self.prefix = _shared_prefix(labels)
+                self.hidden = total - len(labels)
+                self.steps = array("d", xs).tobytes()
+                self.values = {label: array("d", y).tobytes() for label, y in zip(labels, ys)}
+
+    def series(self) -> dict[str, list[float]]:
+        """The lines as drawn: label -> values (bucket means once there are many samples)."""
+        if self._decimator is None:
+            return {}
+        return dict(zip(self._labels, self._decimator.ys))
+
+    def static_svg(self) -> str:
+        lines = self.series()
+        xs = self._decimator.xs if self._decimator is not None else []
+        cols, cell_w, cell_h = 4, 150, 70
+        rows = max((len(lines) + cols - 1) // cols, 1)
+        fig = SvgFigure(cols * cell_w, rows * cell_h + 6, css_class="pplkit-trajectories-static")
+        if not lines:
+            fig.text(8, 30, "no parameter samples yet")
+        for i, (label, ys) in enumerate(lines.items()):
+            left, top = (i % cols) * cell_w + 40, (i // cols) * cell_h + 16
+            ax = fig.axes((left, top, cell_w - 50, cell_h - 34), xlim=limits(xs, pad=0.0), ylim=limits(ys))
+            ax.frame(title=f"{label[len(self.prefix):]} = {ys[-1]:.3g}", ticks=2)
+            ax.line(xs, ys, palette(i), width=1.3)
+        return fig.to_svg()
+
+
+def _shared_prefix(names: list[str]) -> str:
+    """The dotted start every name shares: "AutoNormal." for AutoNormal's params, else ""."""
+    if len(names) < 2:
+        return ""
+    first = names[0]
+    end = 0
+    for i, ch in enumerate(first):
+        if any(i >= len(n) or n[i] != ch for n in names[1:]):
+            break
+        if ch == ".":
+            end = i + 1
+    return first[:end]
