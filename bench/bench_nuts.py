@@ -16,7 +16,7 @@ import argparse
 import statistics
 import sys
 import time
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -24,25 +24,10 @@ import pplkit
 from pplkit import examples
 from pplkit.infer.mcmc import MCMC, NUTS, effective_sample_size
 
+from .pyro_models import pyro_models
+
 SITES = ("a", "bA", "bR", "bAR", "sigma")
 TARGET_RATIO = 3.0
-
-
-def _pyro_model() -> Callable[..., Any]:
-    import pyro
-    import pyro.distributions as pdist
-
-    def model(is_cont_africa, ruggedness, log_gdp=None):  # type: ignore[no-untyped-def]
-        a = pyro.sample("a", pdist.Normal(0.0, 10.0))
-        b_a = pyro.sample("bA", pdist.Normal(0.0, 1.0))
-        b_r = pyro.sample("bR", pdist.Normal(0.0, 1.0))
-        b_ar = pyro.sample("bAR", pdist.Normal(0.0, 1.0))
-        sigma = pyro.sample("sigma", pdist.Uniform(0.0, 10.0))
-        mean = examples.linear_mean(a, b_a, b_r, b_ar, is_cont_africa, ruggedness)
-        with pyro.plate("data", len(ruggedness)):
-            return pyro.sample("obs", pdist.Normal(mean, sigma), obs=log_gdp)
-
-    return model
 
 
 def _run_pplkit(data: tuple[torch.Tensor, ...], warmup: int, samples: int, seed: int) -> dict[str, Any]:
@@ -62,7 +47,7 @@ def _run_pyro(data: tuple[torch.Tensor, ...], warmup: int, samples: int, seed: i
 
     pyro.set_rng_seed(seed)
     pyro.clear_param_store()
-    mcmc = PyroMCMC(PyroNUTS(_pyro_model()), num_samples=samples, warmup_steps=warmup, disable_progbar=True)
+    mcmc = PyroMCMC(PyroNUTS(pyro_models()["model"]), num_samples=samples, warmup_steps=warmup, disable_progbar=True)
     start = time.perf_counter()
     mcmc.run(*data)
     seconds = time.perf_counter() - start

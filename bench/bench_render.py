@@ -18,50 +18,9 @@ import torch
 import pplkit
 from pplkit import examples
 
+from .pyro_models import pyro_models
+
 TARGET_MS = 5.0
-
-
-def _pyro_models() -> dict[str, Callable[..., Any]]:
-    import pyro
-    import pyro.distributions as pdist
-    from torch.distributions import constraints
-
-    def linear_mean(a, b_a, b_r, b_ar, is_cont_africa, ruggedness):  # type: ignore[no-untyped-def]
-        return a + b_a * is_cont_africa + b_r * ruggedness + b_ar * is_cont_africa * ruggedness
-
-    def simple_model(is_cont_africa, ruggedness, log_gdp=None):  # type: ignore[no-untyped-def]
-        a = pyro.param("a", lambda: torch.randn(()))
-        b_a = pyro.param("bA", lambda: torch.randn(()))
-        b_r = pyro.param("bR", lambda: torch.randn(()))
-        b_ar = pyro.param("bAR", lambda: torch.randn(()))
-        sigma = pyro.param("sigma", lambda: torch.ones(()), constraint=constraints.positive)
-        mean = linear_mean(a, b_a, b_r, b_ar, is_cont_africa, ruggedness)
-        with pyro.plate("data", len(ruggedness)):
-            return pyro.sample("obs", pdist.Normal(mean, sigma), obs=log_gdp)
-
-    def model(is_cont_africa, ruggedness, log_gdp=None):  # type: ignore[no-untyped-def]
-        a = pyro.sample("a", pdist.Normal(0.0, 10.0))
-        b_a = pyro.sample("bA", pdist.Normal(0.0, 1.0))
-        b_r = pyro.sample("bR", pdist.Normal(0.0, 1.0))
-        b_ar = pyro.sample("bAR", pdist.Normal(0.0, 1.0))
-        sigma = pyro.sample("sigma", pdist.Uniform(0.0, 10.0))
-        mean = linear_mean(a, b_a, b_r, b_ar, is_cont_africa, ruggedness)
-        with pyro.plate("data", len(ruggedness)):
-            return pyro.sample("obs", pdist.Normal(mean, sigma), obs=log_gdp)
-
-    def custom_guide(is_cont_africa, ruggedness, log_gdp=None):  # type: ignore[no-untyped-def]
-        a_loc = pyro.param("a_loc", lambda: torch.tensor(0.0))
-        a_scale = pyro.param("a_scale", lambda: torch.tensor(1.0), constraint=constraints.positive)
-        sigma_loc = pyro.param("sigma_loc", lambda: torch.tensor(1.0), constraint=constraints.positive)
-        weights_loc = pyro.param("weights_loc", lambda: torch.randn(3))
-        weights_scale = pyro.param("weights_scale", lambda: torch.ones(3), constraint=constraints.positive)
-        pyro.sample("a", pdist.Normal(a_loc, a_scale))
-        pyro.sample("bA", pdist.Normal(weights_loc[0], weights_scale[0]))
-        pyro.sample("bR", pdist.Normal(weights_loc[1], weights_scale[1]))
-        pyro.sample("bAR", pdist.Normal(weights_loc[2], weights_scale[2]))
-        pyro.sample("sigma", pdist.Normal(sigma_loc, torch.tensor(0.05)))
-
-    return {"model": model, "simple_model": simple_model, "custom_guide": custom_guide}
 
 
 def _data() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -87,20 +46,22 @@ def _median_ms(fn: Callable[[], Any], calls: int) -> float:
 
 def main(rounds: int = 9, calls: int = 40) -> dict[str, dict[str, float]]:
     args = _data()
-    pyro_models = _pyro_models()
+    models = pyro_models()
+    if models is None:
+        raise SystemExit("bench_render compares pplkit with Pyro side by side: install the dev extra (pyro-ppl)")
     from pyro.infer.autoguide import AutoMultivariateNormal as PyroAutoMultivariateNormal
 
     from pplkit.infer import AutoMultivariateNormal
 
     with_params = dict(render_params=True, render_distributions=True)
     cases = [  # (row, pplkit's, Pyro's, options); the last is the intro tutorial's autoguide
-        ("model", examples.model, pyro_models["model"], dict(render_distributions=True)),
-        ("simple_model", examples.simple_model, pyro_models["simple_model"], with_params),
-        ("custom_guide", examples.custom_guide, pyro_models["custom_guide"], with_params),
+        ("model", examples.model, models["model"], dict(render_distributions=True)),
+        ("simple_model", examples.simple_model, models["simple_model"], with_params),
+        ("custom_guide", examples.custom_guide, models["custom_guide"], with_params),
         (
             "AutoMVN guide",
             AutoMultivariateNormal(examples.model),
-            PyroAutoMultivariateNormal(pyro_models["model"]),
+            PyroAutoMultivariateNormal(models["model"]),
             with_params,
         ),
     ]

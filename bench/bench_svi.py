@@ -31,6 +31,8 @@ from pplkit import examples
 from pplkit.infer import SVI, AutoMultivariateNormal, AutoNormal, Trace_ELBO
 from pplkit.optim import Adam
 
+from .pyro_models import pyro_models
+
 BLOCK_STEPS = 100
 ROUNDS = 12
 WARMUP_STEPS = 100
@@ -87,40 +89,16 @@ def pplkit_row(guide_kind: str, data: Data) -> Callable[[], float]:
 
 
 def pyro_row(guide_kind: str, data: Data) -> Callable[[], float] | None:
-    try:
-        import pyro
-        import pyro.distributions as pdist
-        from pyro.infer import SVI as PyroSVI
-        from pyro.infer import Trace_ELBO as PyroTraceELBO
-        from pyro.infer.autoguide import AutoMultivariateNormal as PyroMVN
-        from pyro.infer.autoguide import AutoNormal as PyroNormal
-        from pyro.optim import Adam as PyroAdam
-    except ImportError:
+    models = pyro_models()
+    if models is None:
         return None
-    constraints = td.constraints
+    from pyro.infer import SVI as PyroSVI
+    from pyro.infer import Trace_ELBO as PyroTraceELBO
+    from pyro.infer.autoguide import AutoMultivariateNormal as PyroMVN
+    from pyro.infer.autoguide import AutoNormal as PyroNormal
+    from pyro.optim import Adam as PyroAdam
 
-    def model(is_cont_africa, ruggedness, log_gdp=None):  # type: ignore[no-untyped-def]
-        a = pyro.sample("a", pdist.Normal(0.0, 10.0))
-        b_a = pyro.sample("bA", pdist.Normal(0.0, 1.0))
-        b_r = pyro.sample("bR", pdist.Normal(0.0, 1.0))
-        b_ar = pyro.sample("bAR", pdist.Normal(0.0, 1.0))
-        sigma = pyro.sample("sigma", pdist.Uniform(0.0, 10.0))
-        mean = a + b_a * is_cont_africa + b_r * ruggedness + b_ar * is_cont_africa * ruggedness
-        with pyro.plate("data", len(ruggedness)):
-            return pyro.sample("obs", pdist.Normal(mean, sigma), obs=log_gdp)
-
-    def custom_guide(is_cont_africa, ruggedness, log_gdp=None):  # type: ignore[no-untyped-def]
-        a_loc = pyro.param("a_loc", lambda: torch.tensor(0.0))
-        a_scale = pyro.param("a_scale", lambda: torch.tensor(1.0), constraint=constraints.positive)
-        sigma_loc = pyro.param("sigma_loc", lambda: torch.tensor(1.0), constraint=constraints.positive)
-        weights_loc = pyro.param("weights_loc", lambda: torch.randn(3))
-        weights_scale = pyro.param("weights_scale", lambda: torch.ones(3), constraint=constraints.positive)
-        pyro.sample("a", pdist.Normal(a_loc, a_scale))
-        pyro.sample("bA", pdist.Normal(weights_loc[0], weights_scale[0]))
-        pyro.sample("bR", pdist.Normal(weights_loc[1], weights_scale[1]))
-        pyro.sample("bAR", pdist.Normal(weights_loc[2], weights_scale[2]))
-        pyro.sample("sigma", pdist.Normal(sigma_loc, torch.tensor(0.05)))
-
+    model, custom_guide = models["model"], models["custom_guide"]
     guide: Any = {"custom": custom_guide, "AutoNormal": PyroNormal(model), "AutoMultivariateNormal": PyroMVN(model)}[
         guide_kind
     ]

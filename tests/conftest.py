@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
 
 import pplkit
 
@@ -18,6 +19,11 @@ def pytest_configure(config: pytest.Config) -> None:
     # Set for the whole session, so notebook kernels and servers started by tests inherit it.
     if DATA_DIR.is_dir():
         os.environ.setdefault("PPLKIT_DATA_DIR", str(DATA_DIR))
+    # One torch thread, here and in the kernels and servers the tests start. The tensors
+    # are tiny, and on a busy 2-core machine (CI) some torch kernels open a two-thread
+    # parallel region even for 25 elements and stall for milliseconds on the busy core.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
 
 @pytest.fixture

@@ -12,12 +12,25 @@ from typing import TYPE_CHECKING, Sequence
 
 import torch
 
+from ..util import default_validate_args
+
 if TYPE_CHECKING:
     from torch.distributions import Distribution
 
 
 class TorchDistributionMixin:
     """Adds ``to_event``, ``expand_by``, ``mask``, ``event_dim`` and ``shape`` to a torch distribution."""
+
+    # torch reads ``self._validate_args`` when a distribution is built and when it scores a
+    # value; routing the default through pplkit.util makes validation_disabled() per thread.
+    @property
+    def _validate_args(self) -> bool:
+        value = self.__dict__.get("_pplkit_validate_args")
+        return default_validate_args() if value is None else value
+
+    @_validate_args.setter
+    def _validate_args(self, value: bool) -> None:
+        self.__dict__["_pplkit_validate_args"] = value
 
     def __call__(self: Distribution, sample_shape: Sequence[int] = ()) -> torch.Tensor:  # type: ignore[misc]
         """Draw a sample, reparameterised when the family allows it."""

@@ -10,7 +10,6 @@ for positive, the midpoint of an interval, the lower bound for counts.
 
 from __future__ import annotations
 
-import threading
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
@@ -20,6 +19,7 @@ from torch.distributions import Distribution, transform_to
 from ..handlers import trace as trace_handler
 from ..runtime import Handler, Message, SiteKind
 from ..trace import Trace
+from ..util import validation_disabled
 from .provenance import tag
 
 __all__ = ["run_once", "torch_seed", "trace_for_drawing"]
@@ -62,33 +62,6 @@ def _support_centre(fn: Distribution, shape: torch.Size) -> torch.Tensor:
         return fn.sample().expand(shape)
 
 
-_validation_lock = threading.Lock()
-_validation_users = 0
-_validation_saved = True
-
-
-@contextmanager
-def _validation_off() -> Iterator[None]:
-    """Turn off torch's argument checks (a draw may be out of another site's range).
-
-    The setting is global; a counter keeps overlapping uses from different threads
-    from restoring it out of order.
-    """
-    global _validation_users, _validation_saved
-    with _validation_lock:
-        if _validation_users == 0:
-            _validation_saved = Distribution._validate_args
-            Distribution.set_default_validate_args(False)
-        _validation_users += 1
-    try:
-        yield
-    finally:
-        with _validation_lock:
-            _validation_users -= 1
-            if _validation_users == 0:
-                Distribution.set_default_validate_args(_validation_saved)
-
-
 @contextmanager
 def torch_seed(seed: int) -> Iterator[None]:
     """Seed torch's CPU generator, restoring its state afterwards.
@@ -110,7 +83,7 @@ def run_once(
     model: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], seed: int, at_support_centre: bool
 ) -> Trace:
     """Run ``model`` once under ``trace`` with every site's value tagged; return the trace."""
-    with torch_seed(seed), torch.no_grad(), _validation_off():
+    with torch_seed(seed), torch.no_grad(), validation_disabled():
         with trace_handler() as tracer, _TrackProvenance(at_support_centre):
             model(*args, **kwargs)
     return tracer.trace

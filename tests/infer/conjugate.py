@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
-import pytest
 import torch
 
 import pplkit
@@ -126,17 +125,3 @@ def beta_moments(a: float, b: float) -> tuple[float, float]:
 
 def reset() -> None:
     pplkit.clear_param_store()
-
-
-@pytest.fixture(autouse=True)
-def single_torch_thread() -> Iterator[None]:
-    """Run torch on one thread for the test, then restore the setting.
-
-    On a loaded 2-core machine some torch kernels (binary_cross_entropy_with_logits,
-    triangular solves) open a two-thread parallel region even for 20 elements and stall
-    for milliseconds waiting for the busy core; the fits here take hundreds of steps.
-    """
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)

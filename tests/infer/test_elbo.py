@@ -14,8 +14,6 @@ from pplkit.distributions import constraints
 from pplkit.infer import SVI, NonFiniteLossError, Trace_ELBO
 from pplkit.optim import Adam
 
-from .conjugate import single_torch_thread  # noqa: F401  (autouse: see its docstring)
-
 X0 = 1.3  # the observed value in the Gaussian model below
 
 

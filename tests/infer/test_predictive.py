@@ -13,7 +13,6 @@ from pplkit.handlers import uncondition
 from pplkit.infer import AutoDelta, AutoMultivariateNormal, AutoNormal, Predictive
 
 from . import conjugate as cj
-from .conjugate import single_torch_thread  # noqa: F401  (autouse: see its docstring)
 
 
 def small_model(x, y=None):

@@ -16,8 +16,6 @@ from pplkit.distributions import constraints
 from pplkit.infer import SVI, AutoNormal, StepRecord, Trace_ELBO
 from pplkit.optim import Adam, ClippedAdam
 
-from .conjugate import single_torch_thread  # noqa: F401  (autouse: see its docstring)
-
 DATA = torch.tensor([1.2, 0.4, 2.1, 1.6, 0.9, 1.4, 1.1, 2.3])
 PRIOR_LOC, PRIOR_SCALE, NOISE = 0.0, 2.0, 1.0
 

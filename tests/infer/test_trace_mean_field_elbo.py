@@ -11,7 +11,6 @@ import pplkit.distributions as dist
 from pplkit import plate, sample
 from pplkit.infer import Trace_ELBO, TraceMeanField_ELBO
 
-from .conjugate import single_torch_thread  # noqa: F401  (autouse: see its docstring)
 from .test_elbo import exact_elbo, gaussian_guide, gaussian_model
 
 

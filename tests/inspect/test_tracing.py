@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 import torch
 
@@ -11,7 +9,7 @@ import pplkit
 import pplkit.distributions as dist
 from pplkit.examples import model
 from pplkit.inspect import NodeRole, get_model_relations
-from pplkit.inspect.tracing import _validation_off, run_once
+from pplkit.inspect.tracing import run_once
 
 LATENT, OBSERVED = NodeRole.LATENT, NodeRole.OBSERVED
 
@@ -79,21 +77,3 @@ def test_values_reach_the_model_tagged_and_the_trace_records_them():
     assert trace["z"].value.item() == 0.0  # the centre of the real line
 
 
-def test_validation_is_restored_only_when_the_last_overlapping_user_leaves():
-    Distribution = torch.distributions.Distribution
-    entered, release = threading.Event(), threading.Event()
-
-    def other_thread():
-        with _validation_off():
-            entered.set()
-            release.wait(5)
-
-    worker = threading.Thread(target=other_thread)
-    worker.start()
-    entered.wait(5)
-    with _validation_off():
-        assert Distribution._validate_args is False
-    assert Distribution._validate_args is False  # the other thread is still drawing
-    release.set()
-    worker.join()
-    assert Distribution._validate_args is True

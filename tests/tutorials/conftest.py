@@ -24,8 +24,11 @@ TUTORIALS = Path(__file__).resolve().parents[2] / "tutorials"
 CELL_TIMEOUT_S = 300
 _RESULTS_MARKER = "pplkit-tutorial-results:"
 _PROBE = f"""
-import json as _json
-print({_RESULTS_MARKER!r} + _json.dumps(globals().get("tutorial_results")))
+import json as _json, resource as _resource
+print({_RESULTS_MARKER!r} + _json.dumps({{
+    "results": globals().get("tutorial_results"),
+    "peak_memory_mb": _resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss / 1024,
+}}))
 """
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -37,6 +40,7 @@ class ExecutedNotebook:
     results: dict[str, Any] | None  # the notebook's ``tutorial_results``, if it defines one
     seconds: float
     metadata: dict[str, Any] | None = None  # the executed notebook's metadata, with the saved widget state
+    peak_memory_mb: float = 0.0  # the kernel's peak resident memory
 
 
 def execute_notebook(path: Path) -> ExecutedNotebook:
@@ -61,8 +65,10 @@ def execute_notebook(path: Path) -> ExecutedNotebook:
     seconds = time.perf_counter() - start
     probe = notebook.cells.pop()
     printed = "".join(out.get("text", "") for out in probe.outputs if out.output_type == "stream")
-    results = json.loads(printed.split(_RESULTS_MARKER, 1)[1])
-    return ExecutedNotebook(path.name, notebook.cells, results, seconds, dict(notebook.metadata))
+    probed = json.loads(printed.split(_RESULTS_MARKER, 1)[1])
+    return ExecutedNotebook(
+        path.name, notebook.cells, probed["results"], seconds, dict(notebook.metadata), probed["peak_memory_mb"]
+    )
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ import pytest
 TUTORIALS = Path(__file__).resolve().parents[2] / "tutorials"
 
 NOTEBOOKS = sorted(path.name for path in TUTORIALS.glob("*.ipynb"))
+MEMORY_LIMIT_MB = 1024
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
@@ -19,6 +20,9 @@ KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "langua
 def test_notebook_runs_top_to_bottom(name, run_tutorial):
     executed = run_tutorial(name)
     assert any(cell.cell_type == "code" for cell in executed.cells)
+    # Binder gives a learner about 2 GB; a tutorial's kernel must stay well inside it.
+    assert executed.peak_memory_mb < MEMORY_LIMIT_MB, f"{name}: kernel peaked at {executed.peak_memory_mb:.0f} MB"
+    print(f"{name}: {executed.seconds:.0f} s, kernel peak memory {executed.peak_memory_mb:.0f} MB")
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)

@@ -252,3 +252,10 @@ def quantile_tensor(quantiles: Sequence[float] | torch.Tensor, like: torch.Tenso
     if q.dim() != 1 or not bool(((q > 0) & (q < 1)).all()):
         raise ValueError(f"quantiles must be a list of numbers strictly between 0 and 1, got {quantiles!r}")
     return q.reshape((-1,) + (1,) * like.dim())
+
+
+def check_init_scale(guide: object, init_scale: Any) -> float:
+    """``init_scale`` as a float, or a ValueError naming the guide when it is not positive."""
+    if isinstance(init_scale, bool) or not isinstance(init_scale, (int, float)) or not init_scale > 0:
+        raise ValueError(f"{type(guide).__name__}: init_scale must be a positive number, got {init_scale!r}")
+    return float(init_scale)

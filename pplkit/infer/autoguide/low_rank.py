@@ -14,6 +14,7 @@ from torch.distributions import Distribution, constraints
 
 from ... import distributions as dist
 from ...primitives import param
+from .base import check_init_scale
 from .continuous import AutoContinuous, default_rank
 from .initialization import InitFn, init_to_median
 
@@ -37,12 +38,10 @@ class AutoLowRankMultivariateNormal(AutoContinuous):
     def __init__(
         self, model: Any, init_loc_fn: InitFn = init_to_median, init_scale: float = 0.1, rank: int | None = None
     ) -> None:
-        if not isinstance(init_scale, (int, float)) or not init_scale > 0:
-            raise ValueError(f"{type(self).__name__}: init_scale must be a positive number, got {init_scale!r}")
         if rank is not None and (not isinstance(rank, int) or rank < 1):
             raise ValueError(f"{type(self).__name__}: rank must be a positive int, got {rank!r}")
         super().__init__(model, init_loc_fn=init_loc_fn)
-        self.init_scale = float(init_scale)
+        self.init_scale = check_init_scale(self, init_scale)
         self.rank = rank
         self._cov_factor_init: torch.Tensor | None = None
 

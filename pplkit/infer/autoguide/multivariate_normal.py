@@ -16,6 +16,7 @@ from torch.distributions import Distribution, constraints
 
 from ... import distributions as dist
 from ...primitives import param
+from .base import check_init_scale
 from .continuous import AutoContinuous
 from .initialization import InitFn, init_to_median
 
@@ -37,10 +38,8 @@ class AutoMultivariateNormal(AutoContinuous):
     """
 
     def __init__(self, model: Any, init_loc_fn: InitFn = init_to_median, init_scale: float = 0.1) -> None:
-        if not isinstance(init_scale, (int, float)) or not init_scale > 0:
-            raise ValueError(f"{type(self).__name__}: init_scale must be a positive number, got {init_scale!r}")
         super().__init__(model, init_loc_fn=init_loc_fn)
-        self.init_scale = float(init_scale)
+        self.init_scale = check_init_scale(self, init_scale)
         # Set by AutoLaplaceApproximation.laplace_approximation: fixed tensors, no params.
         self._fixed: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
 

@@ -20,7 +20,7 @@ from torch.distributions import Distribution, Transform, constraints
 
 from ... import distributions as dist
 from ...primitives import param, sample
-from .base import AutoGuide, LatentSite, quantile_tensor, repeat_to_full_size
+from .base import AutoGuide, LatentSite, check_init_scale, quantile_tensor, repeat_to_full_size
 from .initialization import InitFn, init_to_feasible
 
 __all__ = ["AutoNormal"]
@@ -113,10 +113,8 @@ class AutoNormal(AutoGuide):
         init_scale: float = 0.1,
         create_plates: Any = None,
     ) -> None:
-        if not isinstance(init_scale, (int, float)) or not init_scale > 0:
-            raise ValueError(f"AutoNormal: init_scale must be a positive number, got {init_scale!r}")
         super().__init__(model, init_loc_fn=init_loc_fn, create_plates=create_plates)
-        self.init_scale = float(init_scale)
+        self.init_scale = check_init_scale(self, init_scale)
         self._plan: list[_NormalSite] = []
 
     def _setup_sites(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:

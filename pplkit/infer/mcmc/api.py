@@ -7,9 +7,9 @@ from typing import Any, Callable
 
 import torch
 
+from ...util import validation_disabled
 from .diagnostics import effective_sample_size, format_summary, split_gelman_rubin, summary
 from .hmc import HMC, Transition
-from .potential import validation_disabled
 
 __all__ = ["MCMC"]
 

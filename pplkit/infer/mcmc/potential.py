@@ -15,23 +15,23 @@ torch ops as it can, since at this scale the cost of a gradient is mostly its op
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import torch
-from torch.distributions import Distribution, biject_to
+from torch.distributions import biject_to
 from torch.distributions.constraints import Constraint
 
 from ...handlers import block, trace
 from ...runtime import Handler, Message, SiteKind
 from ...trace import Trace
+from ...util import validation_disabled
 from .scoring import LogDensitySum
 from .transforms import Constrain, compile_transform, constrain_exactly
 
-__all__ = ["InitStrategy", "LatentSite", "Potential", "validation_disabled"]
+__all__ = ["InitStrategy", "LatentSite", "Potential"]
 
 # Pyro's init strategies (``init_to_median``, ...): a site in, its constrained initial value out.
 InitStrategy = Callable[[Message], torch.Tensor]
@@ -51,21 +51,6 @@ class LatentSite:
     # The support's bounds depend on other latent values (e.g. Uniform(0, theta)), so
     # the transform is rebuilt from the site's distribution at every evaluation.
     dynamic: bool = False
-
-
-@contextlib.contextmanager
-def validation_disabled() -> Iterator[None]:
-    """Skip torch's argument checks while sampling, as Pyro's MCMC does by default.
-
-    A divergent trajectory may visit points where a check would raise, and the checks
-    cost a noticeable share of each gradient evaluation.
-    """
-    saved = Distribution._validate_args
-    Distribution.set_default_validate_args(False)
-    try:
-        yield
-    finally:
-        Distribution.set_default_validate_args(saved)
 
 
 class _ScoreAt(Handler):

@@ -6,12 +6,12 @@ import math
 
 import pytest
 import torch
-from torch.distributions import Distribution, biject_to, constraints
+from torch.distributions import biject_to, constraints
 
 import pplkit
 import pplkit.distributions as dist
 from pplkit import plate, poutine
-from pplkit.infer.mcmc.potential import Potential, validation_disabled
+from pplkit.infer.mcmc.potential import Potential
 
 X = torch.tensor([0.5, 1.5, 2.0, 0.1])
 
@@ -118,13 +118,6 @@ def test_model_sites_stay_hidden_from_handlers_outside():
     with poutine.trace() as outer:
         potential.energy_and_grad(torch.zeros(3))
     assert len(outer.trace) == 0
-
-
-def test_validation_disabled_restores_the_switch():
-    pplkit.enable_validation(True)
-    with validation_disabled():
-        assert not Distribution._validate_args
-    assert Distribution._validate_args
 
 
 def test_a_model_without_latent_sites_is_an_error():
