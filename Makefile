@@ -9,7 +9,12 @@ PYTHON ?= python3
 VENV   ?= .venv
 TORCH  ?= torch==2.13.0
 PORT   ?= 8888
-export PPLKIT_DATA_DIR ?= $(abspath ../shared/data)
+# Tests and CI read the tutorial data from ../shared/data when it is there; without
+# it, pplkit.datasets downloads the file once and caches it.
+SHARED_DATA := $(abspath ../shared/data)
+ifneq ($(wildcard $(SHARED_DATA)/rugged_data.csv),)
+export PPLKIT_DATA_DIR ?= $(SHARED_DATA)
+endif
 
 BIN := $(VENV)/bin
 ROOT_FLAG := $(shell [ "$$(id -u)" -eq 0 ] && echo --allow-root)

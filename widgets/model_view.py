@@ -1,11 +1,14 @@
 """The model view: the model's graph, drawn by graphviz inside a widget, and the selected site.
 
 Clicking a node selects its site (``selected``, synced with the browser) and shows
-that site's prior and, when known, its posterior marginal beside the graph.
+that site's prior and, when known, its posterior marginal beside the graph. Below,
+a folded panel holds the shapes of every site (``Trace.format_shapes``) of the model
+as shown, for learners puzzling over batch and event dims.
 """
 
 from __future__ import annotations
 
+import html
 import re
 import threading
 from typing import Any, Callable
@@ -13,7 +16,10 @@ from typing import Any, Callable
 import ipywidgets as W
 import traitlets
 
+import torch
+
 from pplkit.inspect import ModelGraph, to_graphviz
+from pplkit.trace import Trace
 
 from .display import StaticPicture
 from .posterior_plots import marginal_svg
@@ -71,8 +77,12 @@ class ModelView(StaticPicture, W.HBox):
         self.detail = SvgView(placeholder="click a node to see its prior and posterior",
                               layout=W.Layout(flex="0 1 320px"))
         self.detail.add_class("pplkit-site-detail")
+        self.shapes = W.HTML(layout=W.Layout(width="100%"))
+        self.shapes.add_class("pplkit-shapes")
+        shapes_panel = W.Accordion(children=[self.shapes], titles=("tensor shapes of every site",),
+                                   selected_index=None, layout=W.Layout(flex="1 1 100%"))
         kwargs.setdefault("layout", W.Layout(flex_flow="row wrap", align_items="center"))
-        super().__init__(children=[self.graph_view, self.detail], **kwargs)
+        super().__init__(children=[self.graph_view, self.detail, shapes_panel], **kwargs)
         self.add_class("pplkit-model-view")
         self.render_params = render_params
         self.render_distributions = render_distributions
@@ -100,6 +110,7 @@ class ModelView(StaticPicture, W.HBox):
         if not self.selected and snapshot.latent_sites:
             self.selected = snapshot.latent_sites[0]
         self._draw_detail()
+        self.shapes.value = f"<pre>{html.escape(shapes_table(snapshot.trace))}</pre>"
 
     def _on_selected(self, change: dict[str, Any]) -> None:
         self._draw_detail()
@@ -127,6 +138,17 @@ class ModelView(StaticPicture, W.HBox):
 
     def __repr__(self) -> str:
         return f"<ModelView: selected {self.selected!r}>"
+
+
+def shapes_table(trace: Trace) -> str:
+    """``trace.format_shapes()`` with each site's log-prob shape, as Pyro's tensor-shapes tutorial prints it."""
+    shown = trace.copy()
+    try:
+        with torch.no_grad():
+            shown.compute_log_prob()
+    except (ValueError, RuntimeError):  # a value outside its support: show the shapes without log-probs
+        pass
+    return shown.format_shapes()
 
 
 def _observed_site_svg(snapshot: ModelSnapshot, site: str) -> str:

@@ -48,3 +48,12 @@ def test_show_redraws_the_graph_only_when_it_changes():
     intervened = Toggles(interventions={"theta": 1.0})
     view.show(take_snapshot(intervened.model(hierarchical), (Y,), {}, num_samples=50, interventions={"theta": 1.0}))
     assert view.graph_view.svg != first and "theta = 1" in view.graph_view.svg
+
+
+def test_the_shapes_panel_shows_the_shapes_of_every_site():
+    view = ModelView(take_snapshot(hierarchical, (Y,), {}, num_samples=50))
+    rows = [line.strip() for line in view.shapes.value.removeprefix("<pre>").removesuffix("</pre>").splitlines()]
+    n = len(Y)
+    assert rows[0] == "Trace Shapes:"
+    for row in ("mu dist    |", "theta dist    |", f"y dist {n} |", f"value {n} |", f"log_prob {n} |"):
+        assert row in rows, row
