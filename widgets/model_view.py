@@ -14,9 +14,8 @@ import threading
 from typing import Any, Callable
 
 import ipywidgets as W
-import traitlets
-
 import torch
+import traitlets
 
 from pplkit.inspect import ModelGraph, to_graphviz
 from pplkit.trace import Trace
