@@ -13,6 +13,8 @@ function termRank(name) {
   return i < 0 ? 99 : i;
 }
 
+// anywidget loads each view as one self-contained module (no relative imports),
+// so this decoder also stands in trajectories.js.
 function floats(value) {
   if (!value) return new Float64Array(0);
   if (value instanceof DataView) {

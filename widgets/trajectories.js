@@ -5,6 +5,8 @@ const NS = "http://www.w3.org/2000/svg";
 const COLORS = ["#1f77b4", "#e8710a", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
 const CW = 150, CH = 56, PAD = 4;
 
+// anywidget loads each view as one self-contained module (no relative imports),
+// so this decoder also stands in elbo_chart.js.
 function floats(value) {
   if (!value) return new Float64Array(0);
   if (value instanceof DataView) {
