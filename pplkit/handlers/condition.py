@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Collection, Mapping
 
 import torch
 
@@ -53,17 +53,30 @@ class condition(Handler):
 
 
 class uncondition(Handler):
-    """Sample every observed site from its distribution instead of scoring the data.
+    """Sample observed sites from their distributions instead of scoring the data.
 
-    The data is kept in ``site.infer["obs"]``, as in Pyro.
+    Args:
+        names: free only these sites (pplkit's addition; Pyro's frees them all, as
+            here when ``names`` is None).
+
+    The data is kept in ``site.infer["obs"]``, as in Pyro. Sites fixed by ``do`` stay fixed.
 
     Example::
 
         prior_predictive = uncondition(model)
+        obs_free = uncondition(model, names=["obs"])
     """
 
+    def __init__(self, fn: Callable[..., Any] | None = None, names: Collection[str] | None = None) -> None:
+        super().__init__(fn)
+        if isinstance(names, str):
+            raise TypeError(f"uncondition needs names= as a list of site names, got the string {names!r}")
+        self.names = None if names is None else frozenset(names)
+
     def process(self, msg: Message) -> None:
-        if msg.kind is SiteKind.SAMPLE and msg.is_observed and not msg.intervened:
+        if msg.kind is not SiteKind.SAMPLE or not msg.is_observed or msg.intervened:
+            return
+        if self.names is None or msg.name in self.names:
             msg.infer["was_observed"] = True
             msg.infer["obs"] = msg.value
             msg.is_observed = False

@@ -63,3 +63,34 @@ def test_uncondition_leaves_deterministic_and_factor_sites_alone():
 
     tr = poutine.trace(poutine.uncondition(m)).get_trace()
     assert tr["d"].is_observed and tr["f"].is_observed
+
+
+def hierarchical(y):
+    theta = pplkit.sample("theta", dist.Normal(0.0, 1.0))
+    with pplkit.plate("data", len(y)):
+        return pplkit.sample("y", dist.Normal(theta, 1.0), obs=y)
+
+
+Y = torch.tensor([0.5, 1.5, -0.2])
+
+
+def test_uncondition_with_names_frees_only_those_sites_and_keeps_their_data():
+    tr = poutine.trace(poutine.uncondition(hierarchical, names=["y"])).get_trace(Y)
+    site = tr.nodes["y"]
+    assert not site.is_observed
+    assert "y" in tr.stochastic_nodes
+    assert torch.equal(site.infer["obs"], Y) and not torch.equal(site.value, Y)
+    kept = poutine.trace(poutine.uncondition(hierarchical, names=["other"])).get_trace(Y)
+    assert kept.nodes["y"].is_observed
+
+
+def test_uncondition_leaves_interventions_fixed():
+    intervened = pplkit.do(hierarchical, data={"theta": torch.tensor(2.0)})
+    tr = poutine.trace(poutine.uncondition(intervened, names=["theta"])).get_trace(Y)
+    assert tr.nodes["theta"].intervened and tr.nodes["theta"].is_observed
+    assert tr.nodes["y"].is_observed
+
+
+def test_uncondition_names_must_be_a_list():
+    with pytest.raises(TypeError, match="list of site names"):
+        poutine.uncondition(hierarchical, names="y")
