@@ -11,7 +11,6 @@ interleaved in one process, as in ``bench_svi``, timed in process CPU time.
 from __future__ import annotations
 
 import statistics
-import time
 from typing import Callable
 
 import torch
@@ -21,6 +20,8 @@ import pplkit.distributions as dist
 from pplkit import plate, sample
 from pplkit.infer import SVI, AutoNormal, Trace_ELBO
 from pplkit.optim import Adam
+
+from .bench_svi import measure
 
 SIZES = (1_000, 100_000, 1_000_000)
 BATCH = 256
@@ -47,23 +48,10 @@ def row(size: int) -> Callable[[], float]:
     return lambda: svi.step(x, y)
 
 
-def _time_block(step: Callable[[], float], steps: int) -> float:
-    start = time.process_time()
-    for _ in range(steps):
-        step()
-    return (time.process_time() - start) / steps
-
-
 def main() -> None:
     torch.set_num_threads(1)
     pplkit.set_rng_seed(0)
-    rows = {size: row(size) for size in SIZES}
-    for step in rows.values():
-        _time_block(step, WARMUP_STEPS)
-    times: dict[int, list[float]] = {size: [] for size in SIZES}
-    for r in range(ROUNDS):
-        for size in SIZES if r % 2 == 0 else reversed(SIZES):
-            times[size].append(_time_block(rows[size], BLOCK_STEPS))
+    times = measure({size: row(size) for size in SIZES}, ROUNDS, BLOCK_STEPS, WARMUP_STEPS)
     smallest = times[SIZES[0]]
     print(f"SVI step, subsampled plate of {BATCH}: {ROUNDS} rounds x {BLOCK_STEPS} steps per size, interleaved")
     print(f"{'data rows':>12}{'median us/step':>16}{'ratio to 1e3':>14}")

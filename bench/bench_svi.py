@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Hashable, TypeVar
 
 import torch
 import torch.distributions as td
@@ -40,6 +40,7 @@ LR = 0.02
 TARGET_RATIO = 1.3
 
 Data = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+Row = TypeVar("Row", bound=Hashable)
 
 
 def hand_written(data: Data, fused: bool = False) -> Callable[[], float]:
@@ -117,11 +118,13 @@ def _time_block(step: Callable[[], float], steps: int) -> float:
     return (time.process_time() - start) / steps
 
 
-def measure(rows: dict[str, Callable[[], float]], rounds: int, block_steps: int) -> dict[str, list[float]]:
+def measure(
+    rows: dict[Row, Callable[[], float]], rounds: int, block_steps: int, warmup_steps: int = WARMUP_STEPS
+) -> dict[Row, list[float]]:
     """Per-step seconds of each row, one entry per round, the rows interleaved."""
     for step in rows.values():
-        _time_block(step, WARMUP_STEPS)
-    times: dict[str, list[float]] = {name: [] for name in rows}
+        _time_block(step, warmup_steps)
+    times: dict[Row, list[float]] = {name: [] for name in rows}
     for r in range(rounds):
         order = list(rows) if r % 2 == 0 else list(reversed(rows))  # no row always goes first
         for name in order:

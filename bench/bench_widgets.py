@@ -4,11 +4,14 @@
 
 1. Live chart overhead. SVI on the intro tutorial's model (AutoNormal, Adam lr 0.02) for
    2,000 steps, with and without an ``ElboChart`` as its callback, each from fresh params,
-   the two runs interleaved in alternating blocks of 200 steps, compared by the CPU time
-   of the training thread (wall-clock times are shown too). The chart's comm
-   JSON-encodes every message as the kernel would before sending it, so the cost of each
-   sync is counted; the time spent inside the chart's callback is reported too.
-   Target: with the chart at most 1.05x the time without.
+   the runs interleaved in rotating blocks of 200 steps, compared by the CPU time of the
+   training thread (wall-clock times are shown too). The chart's comm JSON-encodes every
+   message as the kernel would before sending it, so the cost of each sync is counted;
+   the time spent inside the chart's callback is reported too. A third run trains
+   through a ``TrainingController(blocking=True)``, as ``widgets.train`` and
+   ``widgets.live_svi`` do: the chart plus the parameter-trajectory samples, and a
+   start and finish of the controller per block (ten per run, where ``widgets.train``
+   has one). Target: with the chart, and with the controller, at most 1.05x the time without.
 2. Explorer response. An explorer on the same model, fitting 2,000 steps in the background,
    gets a prior change (a slider of ``a``, or ``sigma``'s family) or a conditioning change
    (``obs`` free / conditioned). Measured from the change: the prior predictive view
@@ -22,6 +25,7 @@ thread pool only adds stalls on these small tensors.
 
 from __future__ import annotations
 
+import functools
 import json
 import statistics
 import threading
@@ -75,40 +79,55 @@ class TimedCallback:
         return result
 
 
-def chart_overhead(data: Any, rounds: int = ROUNDS) -> dict[str, float]:
-    """Each round: two 2,000-step runs, with and without the chart, in alternating blocks of 200 steps.
+VARIANTS = ("plain", "chart", "controller")
+
+
+def chart_overhead(data: Any, rounds: int = ROUNDS) -> dict[str, Any]:
+    """Each round: three 2,000-step runs (no chart, the chart, a controller) in rotating blocks of 200 steps.
 
     Wall-clock times on a shared machine measured its load more than the chart (identical
-    runs took 5 to 10 s here). The ratio therefore compares the CPU time of this thread
-    (SVI and the chart's syncs both run in it; torch uses one thread), block by block, and
-    reports the median over all pairs of adjacent blocks.
+    runs took 5 to 10 s here). The ratios therefore compare the CPU time of this thread
+    (SVI, the chart's syncs and the trajectory samples all run in it; torch uses one
+    thread), block by block, and report the median over all blocks run side by side.
     """
-    from widgets import ElboChart
+    from widgets import ElboChart, TrainingController
 
-    plain, charted, ratios, inside = [], [], [], []
+    seconds: dict[str, list[float]] = {name: [] for name in VARIANTS}
+    ratios: dict[str, list[float]] = {"chart": [], "controller": []}
+    inside = []
     for i in range(rounds):
-        runs = {"plain": _fresh_svi(), "chart": _fresh_svi()}
+        svis = {name: _fresh_svi() for name in VARIANTS}
         chart = ElboChart(total_steps=NUM_STEPS)
         timed = TimedCallback(chart)
-        callbacks = {"plain": None, "chart": timed}
-        seconds = {"plain": 0.0, "chart": 0.0}
+        controller = TrainingController(svis["controller"], *data, blocking=True)
+        train: dict[str, Callable[[], Any]] = {
+            "plain": functools.partial(svis["plain"].run, BLOCK_STEPS, *data),
+            "chart": functools.partial(svis["chart"].run, BLOCK_STEPS, *data, callback=timed),
+            "controller": functools.partial(controller.run, BLOCK_STEPS),
+        }
+        total = {name: 0.0 for name in VARIANTS}
         for block in range(NUM_STEPS // BLOCK_STEPS):
-            order = ["plain", "chart"] if (block + i) % 2 == 0 else ["chart", "plain"]
+            shift = (block + i) % len(VARIANTS)  # each variant runs first, second and third in turn
             block_cpu = {}
-            for name in order:
+            for name in VARIANTS[shift:] + VARIANTS[:shift]:
                 start, start_cpu = time.perf_counter(), time.thread_time()
-                runs[name].run(BLOCK_STEPS, *data, callback=callbacks[name])
+                train[name]()
                 block_cpu[name] = time.thread_time() - start_cpu
-                seconds[name] += time.perf_counter() - start
-            ratios.append(block_cpu["chart"] / block_cpu["plain"])
+                total[name] += time.perf_counter() - start
+            for name in ratios:
+                ratios[name].append(block_cpu[name] / block_cpu["plain"])
         assert chart.status == "done" and chart.step == NUM_STEPS
-        plain.append(seconds["plain"])
-        charted.append(seconds["chart"])
-        inside.append(timed.seconds / seconds["chart"])
-        print(f"  round {i + 1}: without {seconds['plain']:.2f} s, with chart {seconds['chart']:.2f} s, "
-              f"inside the chart {timed.seconds * 1e3:.0f} ms", flush=True)
-    return {"plain": statistics.median(plain), "chart": statistics.median(charted),
-            "ratio": statistics.median(ratios), "quartiles": statistics.quantiles(ratios, n=4),
+        assert controller.chart.status == "done" and controller.chart.step == NUM_STEPS
+        assert controller.trajectories.names, "the controller sampled no parameters"
+        for name in VARIANTS:
+            seconds[name].append(total[name])
+        inside.append(timed.seconds / total["chart"])
+        print(f"  round {i + 1}: without {total['plain']:.2f} s, with chart {total['chart']:.2f} s, "
+              f"with controller {total['controller']:.2f} s, inside the chart {timed.seconds * 1e3:.0f} ms",
+              flush=True)
+    return {"seconds": {name: statistics.median(v) for name, v in seconds.items()},
+            "ratio": {name: statistics.median(v) for name, v in ratios.items()},
+            "quartiles": {name: statistics.quantiles(v, n=4) for name, v in ratios.items()},
             "inside": statistics.median(inside)}
 
 
@@ -163,14 +182,16 @@ def main() -> None:
 
     print(f"Live ELBO chart: SVI {NUM_STEPS} steps on the intro model (AutoNormal), {ROUNDS} interleaved rounds")
     overhead = chart_overhead(data)
-    print(f"\n{'measurement':44} {'median':>10} {'quartiles':>17}   target")
-    ok = overhead["ratio"] <= OVERHEAD_TARGET
-    low, _, high = overhead["quartiles"]
-    print(f"{'2,000 steps without the chart (s)':44} {overhead['plain']:10.2f}")
-    print(f"{'2,000 steps with the chart (s)':44} {overhead['chart']:10.2f}")
-    print(f"{'CPU-time ratio with / without (block pairs)':44} {overhead['ratio']:9.3f}x {low:7.3f}x-{high:.3f}x   "
-          f"<= {OVERHEAD_TARGET}x  {'ok' if ok else 'MISSED'}")
-    print(f"{'share of the run spent inside the chart':44} {100 * overhead['inside']:9.2f}%")
+    print(f"\n{'measurement':50} {'median':>10} {'quartiles':>17}   target")
+    for name, label in (("plain", "without the chart"), ("chart", "with the chart"),
+                        ("controller", "with a TrainingController")):
+        print(f"{'2,000 steps ' + label + ' (s)':50} {overhead['seconds'][name]:10.2f}")
+    for name, label in (("chart", "chart"), ("controller", "controller")):
+        ratio, (low, _, high) = overhead["ratio"][name], overhead["quartiles"][name]
+        verdict = "ok" if ratio <= OVERHEAD_TARGET else "MISSED"
+        print(f"{'CPU-time ratio with the ' + label + ' / without (blocks)':50} {ratio:9.3f}x "
+              f"{low:7.3f}x-{high:.3f}x   <= {OVERHEAD_TARGET}x  {verdict}")
+    print(f"{'share of the run spent inside the chart':50} {100 * overhead['inside']:9.2f}%")
 
     print(f"\nExplorer response on the intro model, {CHANGES_PER_KIND} changes of each kind, "
           f"while a {NUM_STEPS}-step fit runs")

@@ -19,11 +19,12 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import tempfile
 import urllib.request
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
+
+from .util import write_atomically
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -120,7 +121,7 @@ def load_rugged() -> pd.DataFrame:
             f"in {cached.parent}, or in a folder named by the {DATA_DIR_ENV} environment variable."
         ) from error
     frame = _read_rugged(io.BytesIO(content), f"the download from {RUGGED_URL}")
-    _write_atomically(cached, content)
+    _cache(cached, content)
     return frame
 
 
@@ -130,20 +131,14 @@ def _download(url: str, timeout: float) -> bytes:
         return response.read()
 
 
-def _write_atomically(path: Path, content: bytes) -> None:
-    """Write via a temporary file and a rename, so readers never see half a file."""
-    tmp: Path | None = None
+def _cache(path: Path, content: bytes) -> None:
+    """Keep a copy at ``path``, written atomically so that readers never see half a file."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as file:
-            tmp = Path(file.name)
-            file.write(content)
-        os.replace(tmp, path)
+        write_atomically(path, content)
     except OSError as error:
         # The data is already in memory; a read-only home only costs a download next time.
         warnings.warn(f"Could not cache {path.name} in {path.parent}: {error}", stacklevel=3)
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
 
 
 def _read_rugged(source: Path | BinaryIO, label: str) -> pd.DataFrame:

@@ -10,8 +10,8 @@ thread (a widget's training thread, say) a store of its own.
 
 from __future__ import annotations
 
+import io
 import os
-import tempfile
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +20,8 @@ from typing import Any, Callable, Iterator
 import torch
 from torch.distributions import constraints, transform_to
 from torch.distributions.constraints import Constraint
+
+from .util import write_atomically
 
 __all__ = ["ParamStore", "clear_param_store", "get_param_store", "use_param_store", "current_param_store"]
 
@@ -175,18 +177,9 @@ class ParamStore:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the store to ``path`` atomically: a reader sees the old file or the new one."""
-        path = Path(path)
-        state = self.get_state()
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                torch.save(state, f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        buffer = io.BytesIO()
+        torch.save(self.get_state(), buffer)
+        write_atomically(path, buffer.getvalue())
 
     def load(self, path: str | os.PathLike[str], map_location: Any = None) -> None:
         """Replace the store's contents with a file written by :meth:`save`.

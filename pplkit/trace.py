@@ -9,7 +9,7 @@ import torch
 from .distributions.util import scale_and_mask
 from .runtime import Message, SiteKind
 
-__all__ = ["Trace"]
+__all__ = ["Trace", "compute_site_log_prob"]
 
 SiteFilter = Callable[[str, Message], bool]
 _NO_LOG_PROB = torch.zeros(())
@@ -87,14 +87,12 @@ class Trace:
                 yield msg
 
     def compute_log_prob(self, site_filter: SiteFilter = _all_sites) -> None:
-        """Fill ``site.log_prob`` (scaled and masked) and ``site.unscaled_log_prob``."""
+        """Fill ``site.log_prob`` (scaled and masked) and ``site.unscaled_log_prob``; errors name the site."""
         for msg in self.nodes.values():
             if msg.log_prob is not None or not site_filter(msg.name, msg):
                 continue
             if msg.kind is SiteKind.SAMPLE or msg.kind is SiteKind.FACTOR:
-                log_p = msg.fn.log_prob(msg.value)
-                msg.unscaled_log_prob = log_p
-                msg.log_prob = scale_and_mask(log_p, msg.scale, msg.mask)
+                compute_site_log_prob(msg)
             elif msg.kind is SiteKind.PLATE:
                 # A subsample draw scores nothing; the row keeps format_shapes as Pyro prints it.
                 msg.log_prob = msg.unscaled_log_prob = _NO_LOG_PROB
@@ -157,6 +155,26 @@ class Trace:
 
     def __repr__(self) -> str:
         return f"Trace({', '.join(f'{n}:{m.kind.value}' for n, m in self.nodes.items())})"
+
+
+def compute_site_log_prob(msg: Message, role: str | None = None) -> None:
+    """Fill a sample or factor site's ``log_prob`` (scaled, masked) and ``unscaled_log_prob``.
+
+    A ValueError from the distribution (a value outside its support, say) is raised
+    again with the site's name in front, and ``role`` ("model", "guide") before that
+    when given, since torch's own message names only the distribution.
+
+    Example::
+
+        compute_site_log_prob(tr.nodes["x"], "model")   # ValueError: model site 'x': ...
+    """
+    try:
+        log_p = msg.fn.log_prob(msg.value)
+    except ValueError as e:
+        where = f"{role} site" if role else "site"
+        raise ValueError(f"{where} '{msg.name}': {e}") from e
+    msg.unscaled_log_prob = log_p
+    msg.log_prob = scale_and_mask(log_p, msg.scale, msg.mask)
 
 
 def _format_table(rows: list[list[str | None]]) -> str:

@@ -1,16 +1,19 @@
-"""Global switches: validation and random seeds."""
+"""Global switches (validation and random seeds), and writing a file atomically."""
 
 from __future__ import annotations
 
+import os
 import random
+import secrets
 import threading
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 import torch
 from torch.distributions import Distribution
 
-__all__ = ["enable_validation", "is_validation_enabled", "set_rng_seed", "validation_disabled"]
+__all__ = ["enable_validation", "is_validation_enabled", "set_rng_seed", "validation_disabled", "write_atomically"]
 
 _VALIDATION = {"enabled": True}
 
@@ -68,3 +71,32 @@ def set_rng_seed(rng_seed: int) -> None:
     except ImportError:
         return
     np.random.seed(rng_seed % 2**32)
+
+
+def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a reader sees the old file or the new one, never half of one.
+
+    The bytes go to a temporary file in the same folder (a rename within one file system
+    is atomic), reach the disk (fsync), and the file then replaces ``path``. It is created
+    with mode 0o666 less the umask, like any file a program writes, not the private 0o600
+    of ``tempfile.mkstemp``. On any error the temporary file is removed and ``path`` is
+    left as it was.
+
+    Example::
+
+        write_atomically("model.gv", digraph.source.encode())
+    """
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    # O_EXCL: never write into a file that someone else made; O_BINARY: no newline translation on Windows.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    handle = os.open(temporary, flags, 0o666)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

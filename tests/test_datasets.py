@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import urllib.error
@@ -144,6 +145,9 @@ def test_download_is_validated_then_cached_atomically(good_bytes, cache, monkeyp
     check_rugged(load_rugged())
     assert fetched == [datasets.RUGGED_URL]  # the second call read the cache
     assert [p.name for p in cache.iterdir()] == ["rugged_data.csv"]  # no temp file left
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (cache / "rugged_data.csv").stat().st_mode & 0o777 == 0o666 & ~umask  # a normal file, not 0o600
 
 
 def test_bad_download_is_an_error_and_not_cached(good_bytes, cache, monkeypatch):

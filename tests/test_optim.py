@@ -55,6 +55,21 @@ def test_new_params_join_as_a_new_group_and_start_fresh():
     assert torch.allclose(b.detach(), _reference_adam(torch.tensor(0.0), 5, lr=0.1))
 
 
+def test_a_key_added_to_a_dict_already_passed_is_optimised():
+    a = torch.tensor(0.0, requires_grad=True)
+    b = torch.tensor(0.0, requires_grad=True)
+    adam = optim.Adam({"lr": 0.1})
+    params = {"a": a}
+    _quadratic_grad(a)
+    adam(params)
+    params["b"] = b  # the same dict object, one more param
+    a.grad = None
+    _quadratic_grad(a, b)
+    adam(params)
+    assert b.item() == pytest.approx(_reference_adam(torch.tensor(0.0), 1, lr=0.1).item())
+    assert b.item() != 0.0
+
+
 def test_list_of_params_is_named_from_the_param_store():
     pplkit.param("w", torch.tensor(1.0))
     w = pplkit.get_param_store().unconstrained("w")
@@ -214,3 +229,14 @@ def test_fused_kernel_by_default_unless_the_user_chooses():
     looped({"q": q})
     assert not looped.optimizer.param_groups[0].get("fused")
     assert p.item() == pytest.approx(q.item())
+
+
+def test_every_param_group_is_fused_also_those_added_later():
+    params = {name: torch.tensor(0.0, requires_grad=True) for name in "abc"}
+    adam = optim.Adam(lambda name: {"lr": 0.1})  # per-param args: one group per param
+    _quadratic_grad(params["a"], params["b"])
+    adam({"a": params["a"], "b": params["b"]})
+    _quadratic_grad(params["c"])
+    adam(params)  # c arrives later, through add_param_group
+    assert len(adam.optimizer.param_groups) == 3
+    assert [group["fused"] for group in adam.optimizer.param_groups] == [True, True, True]

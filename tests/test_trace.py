@@ -95,6 +95,16 @@ def test_nonfinite_sites_names_the_sites_with_impossible_values():
     assert tr.nonfinite_sites() == ["bad"]
 
 
+def test_a_value_outside_the_support_is_reported_with_the_site_name():
+    def model():
+        pplkit.sample("fine", dist.Normal(0.0, 1.0), obs=torch.tensor(0.0))
+        pplkit.sample("p", dist.Uniform(0.0, 1.0), obs=torch.tensor(2.0))
+
+    tr = poutine.trace(model).get_trace()
+    with pytest.raises(ValueError, match=r"^site 'p': .*support"):
+        tr.compute_log_prob()
+
+
 def two_plate_model():
     pplkit.param("p", torch.ones(3))
     with plate("outer", 4):

@@ -1,9 +1,11 @@
-"""Validation switches and seeds."""
+"""Validation switches, seeds, and atomic writes."""
 
 from __future__ import annotations
 
+import os
 import random
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,7 +13,8 @@ import torch
 
 import pplkit
 import pplkit.distributions as dist
-from pplkit.util import validation_disabled
+from pplkit import util
+from pplkit.util import validation_disabled, write_atomically
 
 
 def test_enable_validation_switches_argument_checks():
@@ -50,3 +53,40 @@ def test_set_rng_seed_seeds_torch_random_and_numpy():
     first = (torch.rand(1).item(), random.random(), np.random.rand())
     pplkit.set_rng_seed(5)
     assert (torch.rand(1).item(), random.random(), np.random.rand()) == first
+
+
+@pytest.fixture
+def umask():
+    """Set the process umask for one test, and put the old one back."""
+    saved = os.umask(0o022)
+    yield os.umask
+    os.umask(saved)
+
+
+def test_write_atomically_writes_a_normal_file_and_leaves_no_temp_file(tmp_path, umask):
+    path = tmp_path / "out.bin"
+    write_atomically(path, b"first")
+    write_atomically(str(path), b"second")  # replaces, and takes a str too
+    assert path.read_bytes() == b"second"
+    assert os.listdir(tmp_path) == ["out.bin"]
+    assert path.stat().st_mode & 0o777 == 0o644  # not mkstemp's private 0o600
+    umask(0o077)
+    write_atomically(path, b"third")
+    assert path.stat().st_mode & 0o777 == 0o600  # the umask decides, as for any new file
+
+
+def test_a_failed_write_atomically_leaves_the_old_file_and_no_temp_file(tmp_path, monkeypatch):
+    path = tmp_path / "out.bin"
+    path.write_bytes(b"old")
+    synced = []
+    monkeypatch.setattr(util.os, "fsync", lambda fd: synced.append(fd))
+
+    def fail(src, dst):
+        assert Path(src).read_bytes() == b"new" and synced  # written and synced before the rename
+        raise OSError("disk full")
+
+    monkeypatch.setattr(util.os, "replace", fail)
+    with pytest.raises(OSError, match="disk full"):
+        write_atomically(path, b"new")
+    assert path.read_bytes() == b"old"
+    assert os.listdir(tmp_path) == ["out.bin"]

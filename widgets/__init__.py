@@ -22,7 +22,7 @@ from .display import default_blocking, in_kernel
 from .draws import Draws
 from .elbo_chart import ElboChart
 from .explorer import ModelExplorer
-from .handlers import replace_prior, unobserve
+from .handlers import replace_prior
 from .model_view import ModelView
 from .plotgrid import Panel, PlotGrid
 from .priors import FAMILIES, PriorChoice
@@ -49,7 +49,6 @@ __all__ = [
     "model_view",
     "replace_prior",
     "train",
-    "unobserve",
 ]
 
 

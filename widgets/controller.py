@@ -10,7 +10,6 @@ message), is kept in :attr:`TrainingController.error` and is raised again by
 
 from __future__ import annotations
 
-import time
 import traceback
 from dataclasses import dataclass
 from typing import Any
@@ -28,8 +27,6 @@ from .svgplot import stack_svgs
 from .trajectories import ParamTrajectories
 
 __all__ = ["TrainingController", "describe_error"]
-
-SNAPSHOT_INTERVAL = 0.1  # seconds between samples of the params for the trajectory view
 
 
 @dataclass(frozen=True)
@@ -77,9 +74,14 @@ class TrainingController(StaticPicture, W.VBox):
             raise TypeError(f"TrainingController needs a pplkit.infer.SVI object, got {type(svi).__name__}")
         self.svi, self.args, self.kwargs, self.terms = svi, args, kwargs, terms
         # Captured now: a background thread would otherwise see the default store, not the caller's.
-        self.store: ParamStore = getattr(svi, "param_store", None) or current_param_store()
+        # (An empty store is falsy, so `or` would pass over an explicit one that has no params yet.)
+        store = getattr(svi, "param_store", None)
+        self.store: ParamStore = store if store is not None else current_param_store()
         self.chart = ElboChart(total_steps=0)
         self.trajectories = ParamTrajectories()
+        # The params are sampled whenever the chart syncs: one throttle for both views, and
+        # each sample is labelled with the step count the chart has just sent.
+        self.chart.on_sync = self._snapshot
         self.run_button = W.Button(description="Run", icon="play", button_style="success",
                                    tooltip="Train for the given number of steps, from the current parameters")
         self.stop_button = W.Button(description="Stop", icon="stop", button_style="warning", disabled=True,
@@ -163,15 +165,10 @@ class TrainingController(StaticPicture, W.VBox):
         _set_learning_rate(self.svi.optim, change["new"])
 
     def _train(self, request: _RunRequest, cancelled: Any) -> None:
-        chart, next_snapshot = self.chart, 0.0
+        chart = self.chart
 
         def on_step(record: Any) -> bool | None:
-            nonlocal next_snapshot
             chart(record)
-            now = time.monotonic()
-            if now >= next_snapshot:
-                next_snapshot = now + SNAPSHOT_INTERVAL
-                self._snapshot()
             return False if cancelled() else None
 
         self.run_button.disabled, self.stop_button.disabled = True, False
@@ -179,7 +176,6 @@ class TrainingController(StaticPicture, W.VBox):
         try:
             with use_param_store(self.store):
                 self.svi.run(request.num_steps, *self.args, callback=on_step, terms=self.terms, **self.kwargs)
-                self._snapshot()
         except BaseException as error:
             chart.finish("error", describe_error(error))
             raise
@@ -190,9 +186,9 @@ class TrainingController(StaticPicture, W.VBox):
             self.run_button.disabled, self.stop_button.disabled = False, True
             self.refresh_static_picture()
 
-    def _snapshot(self) -> None:
+    def _snapshot(self, step: int) -> None:
         with torch.no_grad():
-            self.trajectories.record(self.chart.step, self.store.items())
+            self.trajectories.record(step, self.store.items())
 
     # -- the static picture ------------------------------------------------------------
 

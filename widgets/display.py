@@ -12,9 +12,9 @@ import os
 import uuid
 from typing import Any
 
-__all__ = ["StaticPicture", "default_blocking", "in_kernel"]
+from .runner import _kernel_parent
 
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+__all__ = ["StaticPicture", "default_blocking", "in_kernel"]
 
 
 def in_kernel() -> bool:
@@ -85,10 +85,5 @@ class StaticPicture:
 
 def _current_request_id() -> str | None:
     """The id of the kernel request being answered (one cell's execution), if in a kernel."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return None
-    get_parent = getattr(get_ipython(), "get_parent", None)
-    parent = get_parent() if get_parent is not None else None
-    return (parent or {}).get("header", {}).get("msg_id") if isinstance(parent, dict) else None
+    parent = _kernel_parent()
+    return parent.get("header", {}).get("msg_id") if isinstance(parent, dict) else None

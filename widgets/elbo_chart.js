@@ -176,11 +176,11 @@ function render({ model, el: root }) {
     });
   };
 
-  const events = ["status", "message", "step", "total_steps", "smoothed_loss", "steps_per_second",
-    "curve_steps", "curve_terms", "title"].map((n) => `change:${n}`).join(" ");
-  model.on(events, draw);
+  // One sync message changes several traits at once; "change" fires once per message,
+  // where a listener per "change:<trait>" would redraw the whole chart once per trait.
+  model.on("change", draw);
   draw();
-  return () => model.off(events, draw);
+  return () => model.off("change", draw);
 }
 
 export default { render };

@@ -14,7 +14,7 @@ import math
 import threading
 import time
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import anywidget
 import traitlets
@@ -46,10 +46,15 @@ class ElboChart(StaticPicture, anywidget.AnyWidget):
         title: shown above the curve.
         total_steps: the planned number of steps, for the progress readout (0: unknown).
         sync_interval: seconds between updates sent to the browser.
-        max_points: the most points drawn per curve; the full history stays in :attr:`history`.
+        max_points: the most points drawn per curve (even); the full history stays in :attr:`history`.
         smoothing_window: steps averaged by the smoothed loss.
         auto_finish: mark the run done when ``total_steps`` is reached (turn off when
             more work follows the last step, as in the explorer).
+
+    Attributes:
+        on_sync: if set, called with the number of steps recorded after each sync, in the
+            thread that synced (the training controller samples the params for its
+            trajectory view there, so both views share one throttle).
 
     Example::
 
@@ -70,7 +75,6 @@ class ElboChart(StaticPicture, anywidget.AnyWidget):
     loss = traitlets.Float(None, allow_none=True, help="The latest step's loss.").tag(sync=True)
     smoothed_loss = traitlets.Float(None, allow_none=True, help="Moving average of the loss.").tag(sync=True)
     steps_per_second = traitlets.Float(0.0, help="Recent training speed.").tag(sync=True)
-    elapsed = traitlets.Float(0.0, help="Seconds of training so far.").tag(sync=True)
     bucket_size = traitlets.Int(1, help="Steps averaged into each point drawn.").tag(sync=True)
     curve_steps = traitlets.Bytes(b"", help="Step of each point drawn (float64 bytes).").tag(sync=True)
     curve_loss = traitlets.Bytes(b"", help="Loss of each point drawn (float64 bytes).").tag(sync=True)
@@ -94,6 +98,7 @@ class ElboChart(StaticPicture, anywidget.AnyWidget):
             raise ValueError(f"sync_interval must be positive seconds, got {sync_interval}")
         self.sync_interval = sync_interval
         self.auto_finish = auto_finish
+        self.on_sync: Callable[[int], None] | None = None
         self.history = LossHistory(max_points=max_points, smoothing_window=smoothing_window)
         self._lock = threading.Lock()  # one sync at a time: training thread vs. the notebook
         self._total_steps = total_steps  # a plain copy: a trait read costs a microsecond per step
@@ -110,6 +115,11 @@ class ElboChart(StaticPicture, anywidget.AnyWidget):
         self._time_offset = 0.0
         self._elapsed = 0.0
         self._rate_mark = (0, 0.0)  # (step, elapsed) at the last sync, for steps per second
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds of training so far, over all runs since the last reset."""
+        return self._elapsed
 
     # -- the training side: called once per step ---------------------------------------
 
@@ -128,8 +138,6 @@ class ElboChart(StaticPicture, anywidget.AnyWidget):
         now = time.monotonic()
         if now >= self._next_sync:
             self.sync(now)
-
-    push = __call__
 
     # -- state changes ------------------------------------------------------------------
 
@@ -155,7 +163,7 @@ class ElboChart(StaticPicture, anywidget.AnyWidget):
             self._reset_counters()
             with self.hold_sync():
                 self.step, self.loss, self.smoothed_loss = 0, None, None
-                self.steps_per_second, self.elapsed, self.bucket_size = 0.0, 0.0, 1
+                self.steps_per_second, self.bucket_size = 0.0, 1
                 self.curve_steps = self.curve_loss = self.curve_smoothed = b""
                 self.curve_terms = {}
                 self.status, self.message = "idle", ""
@@ -183,11 +191,12 @@ class ElboChart(StaticPicture, anywidget.AnyWidget):
                 self.loss = _finite_or_none(self.history.losses[-1]) if n else None
                 self.smoothed_loss = _finite_or_none(self.history.smoothed_loss) if n else None
                 self.steps_per_second = rate
-                self.elapsed = self._elapsed
                 if final_status is not None:
                     self.status, self.message = final_status, message
                 elif self.status != "running":
                     self.status, self.message = "running", ""
+            if self.on_sync is not None:  # under the lock: the hook sees the steps in order
+                self.on_sync(n)
 
     # -- the static picture -------------------------------------------------------------
 

@@ -9,12 +9,14 @@ settings is ever shown: results of a superseded fit are dropped.
 
 from __future__ import annotations
 
+import html
 import threading
 from collections import OrderedDict
 from typing import Any, Callable
 
 import ipywidgets as W
 
+from pplkit.inspect import NodeRole
 from pplkit.params import ParamStore
 from pplkit.runtime import SiteKind
 
@@ -205,9 +207,8 @@ class ModelExplorer(StaticPicture, W.VBox):
                 self._runner.submit(request)
 
     def _show_prior(self, toggles: Toggles) -> None:
-        snapshot = take_snapshot(toggles.model(self.model), self.args, self.kwargs, data_model=self.model,
-                                 num_samples=self.num_samples, interventions=toggles.interventions,
-                                 free=toggles.free, store=self._scratch, vectorize=self._vectorize)
+        snapshot = take_snapshot(toggles.model(self.model), self.args, self.kwargs, data=self.base.draws.data,
+                                 num_samples=self.num_samples, store=self._scratch, vectorize=self._vectorize)
         old = self.fitted.posterior if self.fitted is not None else None  # shown dimmed until the new fit
         self.snapshot = snapshot.with_posterior(old, self._references.get(toggles))
         self._draw(self.snapshot)
@@ -236,14 +237,14 @@ class ModelExplorer(StaticPicture, W.VBox):
             self.marginals.svg = marginal_grid_svg([snapshot.marginal_entry(s) for s in sites],
                                                    selected=self.marginals.selected)
         self.correlations.svg = self._correlations_svg(snapshot)
-        self.changes.value = "<b>Changes</b><pre class='pk-changes'>" + _escape(self.toggles.describe()) + "</pre>"
+        self.changes.value = "<b>Changes</b><pre class='pk-changes'>" + html.escape(self.toggles.describe()) + "</pre>"
         self.model_view.show(snapshot)  # last: a new graph layout runs Graphviz (tens of ms)
 
     def _correlations_svg(self, snapshot: ModelSnapshot) -> str:
         posterior, reference = snapshot.draws.posterior, snapshot.draws.reference
         if posterior is None:
             return ""
-        sites = [s for s in snapshot.latent_sites if s not in snapshot.interventions]
+        sites = [s for s in snapshot.latent_sites if snapshot.graph.nodes[s].role is NodeRole.LATENT]  # not do-fixed
         guide = self.fitted.request.guide if self.fitted is not None else "guide"
         pictures = [correlation_svg(posterior, sites, f"posterior correlations ({guide})")]
         if reference is not None:
@@ -373,12 +374,8 @@ class ModelExplorer(StaticPicture, W.VBox):
                            self.marginals.static_svg()])
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _error_svg(message: str) -> str:
     lines = message.splitlines()[-12:]
-    body = "".join(f'<text x="6" y="{18 + 14 * i}" style="font:11px monospace;fill:#a11d1d">{_escape(line)}</text>'
+    body = "".join(f'<text x="6" y="{18 + 14 * i}" style="font:11px monospace;fill:#a11d1d">{html.escape(line)}</text>'
                    for i, line in enumerate(lines))
     return f'<svg xmlns="http://www.w3.org/2000/svg" width="620" height="{30 + 14 * len(lines)}">{body}</svg>'

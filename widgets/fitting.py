@@ -8,7 +8,7 @@ user's own store is never touched.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from pplkit.infer import SVI, Trace_ELBO
@@ -61,7 +61,6 @@ class FitResult:
     losses: list[float]
     posterior: Samples
     reference: Samples | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def is_autoguide_factory(spec: Any) -> bool:

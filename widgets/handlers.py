@@ -1,18 +1,18 @@
-"""Two small effect handlers the explorer wraps models in; the user's model is never edited.
+"""The effect handler the explorer adds to pplkit's own: ``replace_prior``.
 
-``replace_prior`` swaps the distribution of named latent sites; ``unobserve`` frees
-named observed sites (pplkit's ``uncondition`` frees all of them at once).
+With pplkit's ``do`` and ``uncondition(names=...)`` it wraps the user's model, which is
+never edited.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Collection, Mapping
+from typing import Any, Callable, Mapping
 
 from torch.distributions import Distribution
 
 from pplkit.runtime import Handler, Message, SiteKind
 
-__all__ = ["replace_prior", "unobserve"]
+__all__ = ["replace_prior"]
 
 PriorSpec = Distribution | Callable[[Distribution], Distribution]
 
@@ -51,29 +51,3 @@ class replace_prior(Handler):
                 f"{tuple(msg.fn.event_shape)}; use .expand(...) / .to_event(...) to match"
             )
         msg.fn = new
-
-
-class unobserve(Handler):
-    """Sample the named observed sites instead of scoring their data (a prior or posterior predictive).
-
-    The data stays in ``site.infer["obs"]``, as with ``uncondition``.
-
-    Example::
-
-        free = unobserve(model, names=["obs"])
-        trace(free).get_trace(*data).nodes["obs"].is_observed   # False
-    """
-
-    def __init__(self, fn: Callable[..., Any] | None = None, names: Collection[str] = ()) -> None:
-        super().__init__(fn)
-        if isinstance(names, str):
-            raise TypeError(f"unobserve needs names= as a list of site names, got the string {names!r}")
-        self.names = frozenset(names)
-
-    def process(self, msg: Message) -> None:
-        if msg.kind is SiteKind.SAMPLE and msg.is_observed and not msg.intervened and msg.name in self.names:
-            msg.infer["was_observed"] = True
-            msg.infer["obs"] = msg.value
-            msg.is_observed = False
-            msg.value = None
-            msg.done = False

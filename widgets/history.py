@@ -14,7 +14,7 @@ import threading
 from array import array
 from dataclasses import dataclass, field
 
-__all__ = ["Decimator", "LossHistory", "ScreenSeries"]
+__all__ = ["Decimator", "LossHistory", "ScreenSeries", "check_max_points"]
 
 
 class Decimator:
@@ -22,7 +22,8 @@ class Decimator:
 
     Args:
         num_series: how many y values each point carries.
-        max_points: the most buckets kept; when reached, neighbouring buckets merge in pairs.
+        max_points: the most buckets kept, an even number: when reached, neighbouring
+            buckets merge in pairs (an odd count would leave one bucket unpaired).
 
     Example::
 
@@ -33,9 +34,7 @@ class Decimator:
     """
 
     def __init__(self, num_series: int, max_points: int = 2000) -> None:
-        if max_points < 2:
-            raise ValueError(f"max_points must be at least 2, got {max_points}")
-        self.max_points = max_points
+        self.max_points = check_max_points(max_points)
         self.bucket_size = 1
         self._full_x: list[float] = []  # x of each complete bucket: its last point's x
         self._full_y: list[list[float]] = [[] for _ in range(num_series)]
@@ -80,6 +79,14 @@ class Decimator:
         return [s + [total / self._count] for s, total in zip(self._full_y, self._sums)]
 
 
+def check_max_points(max_points: int) -> int:
+    """``max_points`` if it suits a :class:`Decimator`, else a ValueError that says what would."""
+    if max_points < 2 or max_points % 2:
+        raise ValueError(f"max_points must be an even number of at least 2 (buckets merge in pairs), "
+                         f"got {max_points}; try {max(max_points - max_points % 2, 2)}")
+    return max_points
+
+
 @dataclass
 class ScreenSeries:
     """What the chart draws: bucket positions and the bucket means of each series."""
@@ -98,7 +105,7 @@ class LossHistory:
     smoothing and the decimation catch up only when :meth:`screen` is called.
 
     Args:
-        max_points: the most points :meth:`screen` returns per series.
+        max_points: the most points :meth:`screen` returns per series (even).
         smoothing_window: the smoothed loss is an exponential moving average
             over about this many steps (bias-corrected, so early values are not pulled to 0).
 
@@ -113,7 +120,7 @@ class LossHistory:
     def __init__(self, max_points: int = 2000, smoothing_window: float = 25.0) -> None:
         if smoothing_window < 1:
             raise ValueError(f"smoothing_window must be at least 1 step, got {smoothing_window}")
-        self.max_points = max_points
+        self.max_points = check_max_points(max_points)  # now, not at the first sync inside training
         self._alpha = 1.0 - 1.0 / smoothing_window
         self.clear()
 
@@ -121,10 +128,8 @@ class LossHistory:
         self.steps: list[int] = []
         self.losses: list[float] = []
         self.terms: dict[str, list[float]] = {}
-        self.elapsed = 0.0
         self._ema = 0.0
         self._ema_weight = 0.0  # 1 - alpha**n, the bias correction
-        self._smoothed: list[float] = []
         self._decimator: Decimator | None = None
         self._seen = 0  # steps already smoothed and decimated
         self._lock = threading.Lock()  # the training thread and the notebook may both catch up
@@ -142,14 +147,10 @@ class LossHistory:
 
     @property
     def smoothed_loss(self) -> float:
-        self._catch_up()
-        return self._smoothed[-1] if self._smoothed else math.nan
-
-    @property
-    def smoothed(self) -> list[float]:
-        """The smoothed loss at every step."""
-        self._catch_up()
-        return list(self._smoothed)
+        """The smoothed loss at the latest step (NaN before the first)."""
+        with self._lock:
+            self._catch_up_locked()
+            return self._ema / self._ema_weight if self._ema_weight else math.nan
 
     def screen(self) -> ScreenSeries:
         """The decimated series to draw, as float64 arrays (sent to the browser as raw bytes)."""
@@ -181,12 +182,10 @@ class LossHistory:
             self._decimator = Decimator(2 + len(names), self.max_points)
         term_lists = [self.terms[name] for name in names]
         alpha, ema, weight = self._alpha, self._ema, self._ema_weight
-        add, smoothed = self._decimator.add, self._smoothed
+        add = self._decimator.add
         for i in range(self._seen, n):
             loss = self.losses[i]
             ema = alpha * ema + (1.0 - alpha) * loss
             weight = alpha * weight + (1.0 - alpha)
-            value = ema / weight
-            smoothed.append(value)
-            add(self.steps[i], (loss, value, *(t[i] for t in term_lists)))
+            add(self.steps[i], (loss, ema / weight, *(t[i] for t in term_lists)))
         self._ema, self._ema_weight, self._seen = ema, weight, n

@@ -8,8 +8,8 @@ as shown, for learners puzzling over batch and event dims.
 
 from __future__ import annotations
 
+import dataclasses
 import html
-import re
 import threading
 from typing import Any, Callable
 
@@ -86,26 +86,26 @@ class ModelView(StaticPicture, W.HBox):
         self.render_params = render_params
         self.render_distributions = render_distributions
         self.snapshot: ModelSnapshot | None = None
-        self._dot_key: Any = None
         traitlets.link((self.graph_view, "selected"), (self, "selected"))
         self.observe(self._on_selected, names=["selected"])
         if snapshot is not None:
             self.show(snapshot)
 
     def show(self, snapshot: ModelSnapshot) -> None:
-        """Draw ``snapshot``: the graph (re-laid out only when it changed) and the selected site."""
+        """Draw ``snapshot``: the graph (laid out by ``dot`` only when its DOT text is new) and the selected site.
+
+        An unchanged graph costs no ``dot`` run (layouts are cached) and sends the browser
+        nothing (traitlets skips a value equal to the old one).
+        """
         self.snapshot = snapshot
         graph = snapshot.annotated_graph()
-        key = (tuple(graph.nodes.values()), tuple(str(n.posterior) for n in graph), tuple(graph.plates.items()))
-        if key != self._dot_key:
-            svg = graph_svg(graph, self.render_params, self.render_distributions)
-            targets = {f"node:{name}": name for name in graph.nodes}
-            with self.graph_view.hold_sync():
-                if self.selected not in targets.values():
-                    self.selected = ""
-                self.graph_view.targets = targets
-                self.graph_view.svg = svg
-            self._dot_key = key
+        svg = graph_svg(graph, self.render_params, self.render_distributions)
+        targets = {f"node:{name}": name for name in graph.nodes}
+        with self.graph_view.hold_sync():
+            if self.selected not in targets.values():
+                self.selected = ""
+            self.graph_view.targets = targets
+            self.graph_view.svg = svg
         if not self.selected and snapshot.latent_sites:
             self.selected = snapshot.latent_sites[0]
         self._draw_detail()
@@ -140,14 +140,16 @@ class ModelView(StaticPicture, W.HBox):
 
 
 def shapes_table(trace: Trace) -> str:
-    """``trace.format_shapes()`` with each site's log-prob shape, as Pyro's tensor-shapes tutorial prints it."""
-    shown = trace.copy()
+    """``trace.format_shapes()`` with each site's log-prob shape, as Pyro's tensor-shapes tutorial prints it.
+
+    The log-probs are computed into ``trace`` itself (a snapshot's own trace, which nothing else scores).
+    """
     try:
         with torch.no_grad():
-            shown.compute_log_prob()
+            trace.compute_log_prob()
     except (ValueError, RuntimeError):  # a value outside its support: show the shapes without log-probs
         pass
-    return shown.format_shapes()
+    return trace.format_shapes()
 
 
 def _observed_site_svg(snapshot: ModelSnapshot, site: str) -> str:
@@ -160,16 +162,11 @@ def _observed_site_svg(snapshot: ModelSnapshot, site: str) -> str:
         node = snapshot.graph.nodes.get(site)
         kind = node.role.value if node is not None else "unknown"
         return f'<svg xmlns="http://www.w3.org/2000/svg" width="330" height="40"><text x="6" y="22" ' \
-               f'style="font:12px sans-serif;fill:#666">{_escape(site)}: a {kind} site</text></svg>'
-    only = type(draws)(draws.args, draws.kwargs, {site: draws.data[site]}, draws.prior, draws.posterior,
-                       draws.reference, draws.free)
+               f'style="font:12px sans-serif;fill:#666">{html.escape(site)}: a {kind} site</text></svg>'
+    only = dataclasses.replace(draws, data={site: draws.data[site]})
     fig = PlotGrid(width=340, panel_height=150, columns=1)
     default_predictive_plot(fig, only)
     return fig.to_svg()
-
-
-def _escape(text: str) -> str:
-    return re.sub(r"[<>&\"]", lambda m: {"<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;"}[m.group()], text)
 
 
 def build_model_view(

@@ -8,16 +8,20 @@ elements shows its first element.
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import torch
-from torch.distributions import Distribution, Independent
+from torch.distributions import Distribution
+
+from pplkit.inspect import summarize_posterior
 
 from .draws import Draws
 from .plotgrid import PlotGrid, kde, subsample
+from .priors import _unwrap
 from .svgplot import COLORS, SvgFigure, limits
 
 __all__ = [
@@ -41,9 +45,7 @@ def first_element(samples: torch.Tensor) -> np.ndarray:
 
 def prior_density(fn: Distribution, grid: np.ndarray) -> np.ndarray | None:
     """The exact density of the first element of ``fn`` on ``grid``, or None if it has none to give."""
-    base = fn
-    while isinstance(base, Independent):
-        base = base.base_dist
+    base, _ = _unwrap(fn)
     if base.support is None or base.support.is_discrete or base.event_shape:
         return None
     base._validate_args = False  # our own copy from the trace: points outside the support get density 0
@@ -79,10 +81,6 @@ def marginal_range(prior: np.ndarray | None, posteriors: list[np.ndarray]) -> tu
     return -1.0, 1.0
 
 
-def _summary(samples: np.ndarray) -> str:
-    return f"{float(samples.mean()):.3g} ± {float(samples.std()):.2g}"
-
-
 def draw_marginal(fig: SvgFigure, box: tuple[float, float, float, float], site: str, *, prior_fn: Distribution | None,
                   prior: np.ndarray | None, posterior: np.ndarray | None, reference: np.ndarray | None,
                   exact_prior: bool, fixed: float | None, label: str) -> None:
@@ -112,7 +110,9 @@ def draw_marginal(fig: SvgFigure, box: tuple[float, float, float, float], site: 
         ax.vline(fixed, COLORS["data"], dash=None, width=2.0)
         fig.text(box[0] + 4, box[1] + 12, f"do({site} = {fixed:.3g})")
     elif posterior is not None:
-        fig.text(box[0] + box[2] - 4, box[1] + 12, _summary(posterior), anchor="end")
+        # As the graph labels it: the same mean ± sd (torch's unbiased sd) for the same site.
+        summary = str(summarize_posterior({site: torch.as_tensor(posterior)})[site])
+        fig.text(box[0] + box[2] - 4, box[1] + 12, summary, anchor="end")
 
 
 def marginal_grid_svg(sites: list[dict[str, Any]], selected: str = "", columns: int = 3,
@@ -131,7 +131,7 @@ def marginal_grid_svg(sites: list[dict[str, Any]], selected: str = "", columns: 
     for i, entry in enumerate(sites):
         left, top = (i % columns) * cell_w, (i // columns) * cell_h + 22
         name = entry["site"]
-        fig.add(f'<g id="marginal:{_attr(name)}">')
+        fig.add(f'<g id="marginal:{html.escape(name)}">')
         fig.add(f'<rect class="pk-hit" x="{left + 2:.1f}" y="{top:.1f}" width="{cell_w - 4:.1f}" '
                 f'height="{cell_h - 4:.1f}" rx="4" fill="white" fill-opacity="0" stroke="#eee"/>')
         draw_marginal(fig, (left + 36, top + 18, cell_w - 48, cell_h - 42), **entry)
@@ -146,10 +146,6 @@ def marginal_svg(entry: dict[str, Any], width: float = 330, height: float = 210)
     fig = SvgFigure(width, height, css_class="pplkit-marginal")
     draw_marginal(fig, (44, 22, width - 58, height - 52), **entry)
     return fig.to_svg()
-
-
-def _attr(text: str) -> str:
-    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
 
 
 def correlation_svg(samples: Samples, sites: list[str], title: str) -> str:
@@ -169,11 +165,12 @@ def correlation_svg(samples: Samples, sites: list[str], title: str) -> str:
     for i, row in enumerate(sites):
         fig.text(left - 4, top + i * cell + cell / 2 + 3, row, anchor="end", cls="tick")
         fig.add(f'<text x="{left + i * cell + cell / 2:.1f}" y="{top - 3}" text-anchor="middle" '
-                f'class="tick">{_attr(row)}</text>')
+                f'class="tick">{html.escape(row)}</text>')
         for j in range(n):
             r = float(corr[i, j])
             fig.add(f'<rect x="{left + j * cell}" y="{top + i * cell}" width="{cell - 1}" height="{cell - 1}" '
-                    f'fill="{_diverging(r)}"><title>corr({row}, {sites[j]}) = {r:.2f}</title></rect>')
+                    f'fill="{_diverging(r)}"><title>corr({html.escape(row)}, {html.escape(sites[j])}) = {r:.2f}'
+                    '</title></rect>')
             shade = "#fff" if abs(r) > 0.6 else "#333"
             fig.add(f'<text x="{left + j * cell + cell / 2:.1f}" y="{top + i * cell + cell / 2 + 3:.1f}" '
                     f'text-anchor="middle" style="font-size:9px;fill:{shade}">{r:.2f}</text>')

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping
+
+import torch
 
 from pplkit.inspect import ModelGraph, NodeRole, get_model_relations, summarize_posterior
 from pplkit.params import ParamStore, use_param_store
+from pplkit.runtime import SiteKind
 from pplkit.trace import Trace
 
 from .draws import Draws, Samples, observed_data, sample_predictive, trace_once
@@ -23,15 +26,14 @@ class ModelSnapshot:
 
     Attributes:
         graph: its relations, as ``get_model_relations`` returns them.
-        trace: one run, for each site's distribution (its prior).
+        trace: one run, for each site's distribution (its prior), the values ``do``
+            fixed (``site.intervened``) and the sites set free (``infer["was_observed"]``).
         draws: data, prior samples and, once known, posterior and reference samples.
-        interventions: site -> value fixed by ``do``.
     """
 
     graph: ModelGraph
     trace: Trace
     draws: Draws
-    interventions: Mapping[str, float] = field(default_factory=dict)
     vectorized: bool = True
 
     @property
@@ -48,7 +50,7 @@ class ModelSnapshot:
         posterior = self.draws.posterior
         if not posterior:
             return self.graph
-        latent = {s: posterior[s] for s in self.latent_sites if s in posterior and s not in self.interventions}
+        latent = {s: posterior[s] for s in self.latent_sites if s in posterior}
         return self.graph.with_posterior(summarize_posterior(latent)) if latent else self.graph
 
     def marginal_entry(self, site: str) -> dict[str, Any]:
@@ -65,7 +67,7 @@ class ModelSnapshot:
         choice = prior_choice_of(fn) if fn is not None else None
         described = choice.short() if choice is not None else (node.distribution or "")
         element = " [0]" if node.shape and math.prod(node.shape) > 1 else ""
-        fixed = self.interventions.get(site)
+        fixed = float(msg.value.reshape(-1)[0]) if msg is not None and msg.intervened else None
         return {
             "site": site,
             "label": f"{site}{element} ~ {described}" if fixed is None else f"{site}{element} (intervened)",
@@ -83,10 +85,8 @@ def take_snapshot(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
     *,
-    data_model: Callable[..., Any] | None = None,
+    data: Mapping[str, torch.Tensor] | None = None,
     num_samples: int = 500,
-    interventions: Mapping[str, float] | None = None,
-    free: frozenset[str] = frozenset(),
     store: ParamStore | None = None,
     vectorize: bool = True,
 ) -> ModelSnapshot:
@@ -94,14 +94,17 @@ def take_snapshot(
 
     Args:
         model: the model to show (e.g. wrapped by the explorer's toggles).
-        data_model: the model as written, to read the observed data from (default: ``model``).
+        data: observed site -> its data in the model as written, which a wrapped model
+            may have set free (default: the data of the sites ``model`` observes).
         store: the param store for params the model declares (default: a fresh one,
             so the user's store is never touched).
     """
     with use_param_store(store if store is not None else ParamStore()):
         graph = get_model_relations(model, args, kwargs)
         model_trace = trace_once(model, args, kwargs)
-        data_trace = model_trace if data_model is None else trace_once(data_model, args, kwargs)
         prior, vectorized = sample_predictive(model, args, kwargs, num_samples, vectorize=vectorize)
-    draws = Draws(args, kwargs, observed_data(data_trace), prior, free=frozenset(free))
-    return ModelSnapshot(graph, model_trace, draws, dict(interventions or {}), vectorized)
+    free = frozenset(name for name, msg in model_trace.nodes.items()
+                     if msg.kind is SiteKind.SAMPLE and msg.infer.get("was_observed"))
+    observed = dict(data) if data is not None else observed_data(model_trace)
+    draws = Draws(args, kwargs, observed, prior, free=free)
+    return ModelSnapshot(graph, model_trace, draws, vectorized)

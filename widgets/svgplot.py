@@ -1,4 +1,4 @@
-"""A small SVG plotter: axes with ticks, lines, points, bands and histograms.
+"""A small SVG plotter: axes with ticks, lines, points and bands.
 
 The widgets draw their plots as SVG text in Python: the same picture serves the live
 view and the static copy saved in the notebook, it takes about a millisecond, and it
@@ -140,16 +140,6 @@ class Axes:
         upper = self._points(xs, hi)
         lower = self._points(list(reversed(xs)), list(reversed(lo)))
         self.figure.add(f'<polygon points="{upper} {lower}" fill="{color}" fill-opacity="{opacity}" stroke="none"/>')
-
-    def bars(self, edges: Sequence[float], heights: Sequence[float], color: str, opacity: float = 0.35) -> None:
-        """A histogram: ``len(edges) == len(heights) + 1``."""
-        base = self.py(max(self.ylim[0], 0.0))
-        rects = "".join(
-            f'<rect x="{self.px(a):.1f}" y="{self.py(h):.1f}" width="{max(self.px(b) - self.px(a), 0.5):.1f}" '
-            f'height="{max(base - self.py(h), 0.0):.1f}"/>'
-            for a, b, h in zip(edges[:-1], edges[1:], heights)
-        )
-        self.figure.add(f'<g fill="{color}" fill-opacity="{opacity}">{rects}</g>')
 
     def vline(self, x: float, color: str, dash: str | None = "4 3", width: float = 1.5) -> None:
         if not math.isfinite(x):

@@ -2,7 +2,7 @@
 
 The user's model is never edited: every change is a handler around it. Priors are
 swapped by :class:`~widgets.handlers.replace_prior`, interventions are pplkit's
-``do``, and observed sites set free are :class:`~widgets.handlers.unobserve`. For
+``do``, and observed sites set free are :class:`~pplkit.handlers.uncondition` with ``names=``. For
 fitting, freed sites are also hidden with ``block``: the fit then marginalises them
 (each is drawn from its own distribution and never scored), which is still a valid
 ELBO for the sites that remain, and the guide needs no site for them.
@@ -16,9 +16,9 @@ from typing import Any, Callable, Mapping
 
 import torch
 
-from pplkit.handlers import block, do
+from pplkit.handlers import block, do, uncondition
 
-from .handlers import replace_prior, unobserve
+from .handlers import replace_prior
 from .priors import PriorChoice
 
 __all__ = ["Toggles"]
@@ -81,7 +81,7 @@ class Toggles:
             values = {k: torch.tensor(v, dtype=torch.get_default_dtype()) for k, v in self.interventions.items()}
             wrapped = do(wrapped, data=values)
         if self.free:
-            wrapped = unobserve(wrapped, names=self.free)
+            wrapped = uncondition(wrapped, names=self.free)
         return _named_like(wrapped, model)
 
     def fit_model(self, model: Model) -> Model:

@@ -78,10 +78,10 @@ function render({ model, el }) {
     });
   };
 
-  const events = "change:names change:steps change:values change:hidden";
-  model.on(events, draw);
+  // Once per message ("change"), not once per trait changed in it.
+  model.on("change", draw);
   draw();
-  return () => model.off(events, draw);
+  return () => model.off("change", draw);
 }
 
 export default { render };

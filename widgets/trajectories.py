@@ -1,8 +1,9 @@
 """The parameter-trajectory view: how each learnable parameter moves during training.
 
 One small line chart per parameter element (the first few elements of larger
-params), drawn from samples taken about ten times a second, so the cost to the
-training loop is one read of the params per sample, not per step.
+params), drawn from samples taken about ten times a second (the training controller
+samples whenever its ELBO chart syncs), so the cost to the training loop is one read
+of the params per sample, not per step.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import torch
 import traitlets
 
 from .display import StaticPicture
-from .history import Decimator
+from .history import Decimator, check_max_points
 from .svgplot import SvgFigure, limits, palette
 
 __all__ = ["ParamTrajectories"]
@@ -30,7 +31,7 @@ class ParamTrajectories(StaticPicture, anywidget.AnyWidget):
 
     Args:
         max_series: the most lines shown; a param with many elements shows its first ones.
-        max_points: the most points per line (older points are averaged in pairs).
+        max_points: the most points per line, even (older points are averaged in pairs).
 
     Example::
 
@@ -51,7 +52,7 @@ class ParamTrajectories(StaticPicture, anywidget.AnyWidget):
     def __init__(self, max_series: int = 12, max_points: int = 400, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.max_series = max_series
-        self.max_points = max_points
+        self.max_points = check_max_points(max_points)
         self._lock = threading.Lock()
         self.clear()
 
@@ -78,11 +79,12 @@ class ParamTrajectories(StaticPicture, anywidget.AnyWidget):
             take = flat[:room].tolist()
             labels += [name] if flat.numel() == 1 else [f"{name}[{i}]" for i in range(len(take))]
             values += take
+        if not labels:  # no params yet (e.g. before the guide's first run): nothing to draw
+            return
         with self._lock:
-            if labels != self._labels:  # a new set of params (a new guide): start over
+            if self._decimator is None or labels != self._labels:  # new params (a new guide): start over
                 self._labels = labels
                 self._decimator = Decimator(len(labels), self.max_points)
-            assert self._decimator is not None
             self._decimator.add(step, values)
             xs, ys = self._decimator.xs, self._decimator.ys
             with self.hold_sync():

@@ -16,19 +16,18 @@ The loss that SVI minimises is ``-ELBO``. Split for teaching, it is
 from __future__ import annotations
 
 import math
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 import torch
 
 from ..distributions.util import scale_and_mask
-from ..handlers import block
 from ..plate import plate
 from ..runtime import Message, SiteKind
-from ..trace import Trace
-from .traces import compute_site_log_prob, run_guide_and_model
-from .util import guess_max_plate_nesting
+from ..trace import Trace, compute_site_log_prob
+from .traces import run_guide_and_model
+from .util import guess_max_plate_nesting, tracing_for_structure
 
 __all__ = ["ELBO", "NonFiniteLossError", "Trace_ELBO"]
 
@@ -39,12 +38,12 @@ class NonFiniteLossError(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class ParticleTerms:
-    """One sample's contribution: the ELBO, its gradient surrogate, and (when asked) its two parts."""
+    """One sample's contribution: the ELBO, its gradient surrogate, and its two parts."""
 
     elbo: torch.Tensor  # its gradient is the pathwise part
     score: torch.Tensor | float  # zero-valued; its gradient is the score-function part
-    log_likelihood: torch.Tensor | None = None
-    kl: torch.Tensor | None = None
+    log_likelihood: torch.Tensor
+    kl: torch.Tensor
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,14 +142,13 @@ class ELBO:
         traces = []
         for model_trace, guide_trace in self._traces(model, guide, args, kwargs):
             traces.append((model_trace, guide_trace))
-            particle = self._particle(model_trace, guide_trace, want_terms)
+            particle = self._particle(model_trace, guide_trace)
             elbos.append(particle.elbo if isinstance(particle.score, float) else particle.elbo + particle.score)
             if want_terms:
-                assert particle.log_likelihood is not None and particle.kl is not None
                 log_likelihoods.append(particle.log_likelihood.detach())
                 kls.append(particle.kl.detach())
         # A vectorised trace holds the sum over all particles; a looped one, one particle.
-        per_trace = self.num_particles if len(traces) == 1 and self.num_particles > 1 else 1
+        per_trace = self.num_particles if self.vectorize_particles else 1
 
         def average(values: list[torch.Tensor]) -> torch.Tensor:
             mean = values[0] if len(values) == 1 else torch.stack(values).mean()
@@ -166,7 +164,8 @@ class ELBO:
     ) -> Iterator[tuple[Trace, Trace]]:
         if not self.vectorize_particles or self.num_particles == 1:
             for _ in range(self.num_particles):
-                yield run_guide_and_model(model, guide, args, kwargs)
+                model_trace, guide_trace, _ = run_guide_and_model(model, guide, args, kwargs)
+                yield model_trace, guide_trace
             return
         dim = -(self._plate_nesting(model, guide, args, kwargs) + 1)
         num = self.num_particles
@@ -174,18 +173,19 @@ class ELBO:
         def particles() -> AbstractContextManager[Any]:
             return plate("num_particles_vectorized", num, dim=dim)
 
-        yield run_guide_and_model(model, guide, args, kwargs, within=particles)
+        model_trace, guide_trace, _ = run_guide_and_model(model, guide, args, kwargs, within=particles)
+        yield model_trace, guide_trace
 
     def _plate_nesting(
         self, model: Callable[..., Any], guide: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> int:
         if self.max_plate_nesting == float("inf"):
-            with block(), torch.no_grad():
-                model_trace, guide_trace = run_guide_and_model(model, guide, args, kwargs, within=nullcontext)
+            with tracing_for_structure():
+                model_trace, guide_trace, _ = run_guide_and_model(model, guide, args, kwargs)
             self.max_plate_nesting = guess_max_plate_nesting(model_trace, guide_trace)
         return int(self.max_plate_nesting)
 
-    def _particle(self, model_trace: Trace, guide_trace: Trace, want_terms: bool) -> ParticleTerms:
+    def _particle(self, model_trace: Trace, guide_trace: Trace) -> ParticleTerms:
         raise NotImplementedError
 
 
@@ -198,7 +198,7 @@ class Trace_ELBO(ELBO):
         elbo = Trace_ELBO(num_particles=10, vectorize_particles=True)
     """
 
-    def _particle(self, model_trace: Trace, guide_trace: Trace, want_terms: bool) -> ParticleTerms:
+    def _particle(self, model_trace: Trace, guide_trace: Trace) -> ParticleTerms:
         observed: list[torch.Tensor] = []
         latent: list[torch.Tensor] = []
         for msg in model_trace.nodes.values():
@@ -220,9 +220,7 @@ class Trace_ELBO(ELBO):
         log_likelihood = _total(observed)
         kl = _total(guide_terms) - _total(latent)
         score = score_function_term(model_trace, guide_trace, not_reparameterised) if not_reparameterised else 0.0
-        if want_terms:
-            return ParticleTerms(log_likelihood - kl, score, log_likelihood, kl)
-        return ParticleTerms(log_likelihood - kl, score)
+        return ParticleTerms(log_likelihood - kl, score, log_likelihood, kl)
 
 
 def score_function_term(model_trace: Trace, guide_trace: Trace, sites: list[Message]) -> torch.Tensor:
@@ -272,17 +270,14 @@ def _total(tensors: list[torch.Tensor]) -> torch.Tensor:
         return torch.zeros(())
     if len(tensors) == 1:
         return tensors[0]
-    try:
-        return torch.stack(tensors).sum()
-    except RuntimeError:  # mixed dtypes (float64 data with float32 priors, say)
-        return sum(tensors[1:], tensors[0])
+    return torch.stack(tensors).sum()  # stack promotes mixed dtypes (float64 data, float32 priors)
 
 
 def _nonfinite_message(value: float, traces: list[tuple[Trace, Trace]]) -> str:
     bad: list[str] = []
     for model_trace, guide_trace in traces:
         for role, tr in (("model", model_trace), ("guide", guide_trace)):
-            _fill_log_probs(tr, role)
+            _fill_log_probs(tr)
             for name in tr.nonfinite_sites():
                 entry = f"{role} site '{name}'{_value_hint(tr.nodes[name])}"
                 if entry not in bad:
@@ -295,15 +290,12 @@ def _nonfinite_message(value: float, traces: list[tuple[Trace, Trace]]) -> str:
     )
 
 
-def _fill_log_probs(tr: Trace, role: str) -> None:
+def _fill_log_probs(tr: Trace) -> None:
     # Analytic-KL sites skip their log densities; compute them now to find the culprit.
-    with torch.no_grad():
-        for msg in tr.scored_sites():
-            if msg.log_prob is None:
-                try:
-                    compute_site_log_prob(msg, role)
-                except ValueError:
-                    pass
+    # A value outside its support cannot be scored: the sites scored before it still name
+    # the culprit, and the user sees the NonFiniteLossError rather than this ValueError.
+    with torch.no_grad(), suppress(ValueError):
+        tr.compute_log_prob()
 
 
 def _value_hint(msg: Message) -> str:

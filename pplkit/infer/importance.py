@@ -21,9 +21,10 @@ import torch
 from torch.distributions import constraints
 
 from ..distributions import TorchDistributionMixin
-from ..handlers import block, replay, trace
+from ..handlers import block, trace
 from ..runtime import SiteKind
-from ..trace import Trace
+from .traces import run_guide_and_model
+from .util import call_user_fn
 
 __all__ = ["EmpiricalMarginal", "Importance"]
 
@@ -87,16 +88,12 @@ class Importance:
     def _one_draw(self, args: tuple, kwargs: dict) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         if self.guide is None:
             with trace() as model_tr:
-                returned = self.model(*args, **kwargs)
+                returned = call_user_fn(self.model, "model", args, kwargs)
             tr = model_tr.trace
             # The latent sites' prior densities cancel against the proposal's.
             log_weight = tr.log_prob_sum(lambda name, msg: not _is_latent(msg))
         else:
-            guide_tr = trace(self.guide).get_trace(*args, **kwargs)
-            with trace() as model_tr:
-                returned = replay(self.model, trace=guide_tr)(*args, **kwargs)
-            tr = model_tr.trace
-            _check_guide(tr, guide_tr)
+            tr, guide_tr, returned = run_guide_and_model(self.model, self.guide, args, kwargs)
             log_weight = tr.log_prob_sum() - guide_tr.log_prob_sum()
         draw = {name: msg.value for name, msg in tr.nodes.items() if _is_latent(msg)}
         if isinstance(returned, torch.Tensor):
@@ -132,24 +129,6 @@ class Importance:
         weights = self.get_normalized_weights()
         index = torch.multinomial(weights, num_samples or self.num_samples, replacement=True)
         return {name: value[index] for name, value in self.samples.items()}
-
-
-def _check_guide(model_tr: Trace, guide_tr: Trace) -> None:
-    observed_in_guide = [n for n, m in guide_tr.nodes.items() if m.kind is SiteKind.SAMPLE and m.is_observed]
-    if observed_in_guide:
-        raise ValueError(f"the guide observes the sites {observed_in_guide}; a guide must only sample latent sites")
-    guide_latents = {n for n, m in guide_tr.nodes.items() if _is_latent(m)}
-    model_latents = {n for n, m in model_tr.nodes.items() if _is_latent(m)}
-    missing = sorted(model_latents - guide_latents)
-    if missing:
-        raise ValueError(
-            f"the guide does not sample the model's latent sites {missing}; an importance proposal must "
-            "sample every latent site"
-        )
-    for name in sorted(guide_latents - model_latents):
-        if name in model_tr.nodes:
-            raise ValueError(f"the guide samples '{name}', which the model observes; a guide samples latent sites only")
-        raise ValueError(f"the guide samples '{name}', which the model does not have; check the site names")
 
 
 class EmpiricalMarginal(TorchDistributionMixin, torch.distributions.Distribution):

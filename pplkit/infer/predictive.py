@@ -16,11 +16,11 @@ from typing import Any, Callable, Collection, Mapping
 
 import torch
 
-from ..handlers import block, condition, trace
+from ..handlers import condition, trace
 from ..plate import plate
 from ..runtime import SiteKind
 from ..trace import Trace
-from .util import call_user_fn, guess_max_plate_nesting, outside_all_handlers
+from .util import call_user_fn, guess_max_plate_nesting, tracing_for_structure
 
 __all__ = ["Predictive"]
 
@@ -123,14 +123,13 @@ def _model_structure(
     model: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], role: str = "model"
 ) -> tuple[int, Trace]:
     """Run the model once (hidden from every handler) for its plate nesting and sites."""
-    with outside_all_handlers(), block():
-        with trace() as tracer:
-            call_user_fn(model, role, args, kwargs)
+    with tracing_for_structure(), trace() as tracer:
+        call_user_fn(model, role, args, kwargs)
     return guess_max_plate_nesting(tracer.trace), tracer.trace
 
 
 def _known(samples: Mapping[str, torch.Tensor], structure: Trace) -> dict[str, torch.Tensor]:
-    """The samples the model has a sample site for (a guide's auxiliary sites are dropped)."""
+    """The samples the model has a sample site for."""
     return {
         name: value
         for name, value in samples.items()
@@ -150,7 +149,7 @@ def _predict(
 ) -> dict[str, torch.Tensor]:
     nesting, structure = _model_structure(fn, args, kwargs, role)
     conditioning = _known(samples, structure)
-    unknown = [n for n in samples if n not in conditioning and not n.startswith("_")]
+    unknown = [n for n in samples if n not in conditioning]
     if unknown and role == "model":
         warnings.warn(
             f"Predictive: the model has no sample site(s) {unknown}; those samples were not used", stacklevel=3
@@ -186,7 +185,8 @@ def _site_shapes(
         if msg.kind is not SiteKind.SAMPLE and msg.kind is not SiteKind.DETERMINISTIC:
             continue
         if return_sites is None:
-            wanted = True  # a guide's run: every site
+            # A guide's run: every site but its auxiliary ones, which the model has no use for.
+            wanted = not msg.infer.get("is_auxiliary")
         elif return_sites:
             wanted = name in return_sites
         else:

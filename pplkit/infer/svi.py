@@ -103,8 +103,6 @@ class SVI:
         self.loss = loss
         self.loss_and_grads = loss_and_grads
         self.param_store = param_store
-        self._param_names: tuple[str, ...] = ()
-        self._params: dict[str, torch.Tensor] = {}
 
     # -- steps -------------------------------------------------------------------------------
 
@@ -177,7 +175,9 @@ class SVI:
         with self._store_context():
             with capture:
                 loss, terms = self._loss_and_grads(args, kwargs, want_terms)
-            params = self._collect_params(capture.names)
+            store = current_param_store()
+            # The leaf tensors are looked up afresh each step: ParamStore.load replaces them.
+            params = {n: store.unconstrained(n) for n in capture.names if n in store}
             if params:
                 self.optim(params)
             for p in params.values():
@@ -199,21 +199,6 @@ class SVI:
         if isinstance(loss, torch.Tensor) and loss.requires_grad:
             loss.backward()
         return value, None
-
-    def _collect_params(self, names: dict[str, None]) -> dict[str, torch.Tensor]:
-        """The unconstrained leaf tensors of the params a step touched, by name.
-
-        Cached: the same dict is returned while the names and the store's tensors are
-        unchanged (``ParamStore.load`` replaces the tensors, so they are checked).
-        """
-        store = current_param_store()
-        key = tuple(names)
-        cached = self._params
-        if key == self._param_names and all(n in store and store.unconstrained(n) is t for n, t in cached.items()):
-            return cached
-        self._param_names = key
-        self._params = {n: store.unconstrained(n) for n in key if n in store}
-        return self._params
 
     def _store_context(self) -> Any:
         return use_param_store(self.param_store) if self.param_store is not None else nullcontext()

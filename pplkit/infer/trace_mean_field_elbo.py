@@ -15,9 +15,8 @@ from torch.distributions import kl_divergence
 
 from ..distributions.util import scale_and_mask
 from ..runtime import SiteKind
-from ..trace import Trace
+from ..trace import Trace, compute_site_log_prob
 from .elbo import ParticleTerms, Trace_ELBO, _sum, _total
-from .traces import compute_site_log_prob
 
 __all__ = ["TraceMeanField_ELBO"]
 
@@ -38,7 +37,7 @@ class TraceMeanField_ELBO(Trace_ELBO):
         svi = SVI(model, AutoNormal(model), Adam({"lr": 0.01}), TraceMeanField_ELBO())
     """
 
-    def _particle(self, model_trace: Trace, guide_trace: Trace, want_terms: bool) -> ParticleTerms:
+    def _particle(self, model_trace: Trace, guide_trace: Trace) -> ParticleTerms:
         observed: list[torch.Tensor] = []
         kl_terms: list[torch.Tensor] = []
         guide_sites = guide_trace.nodes
@@ -74,9 +73,7 @@ class TraceMeanField_ELBO(Trace_ELBO):
                 kl_terms.append(_sum(msg))
         log_likelihood = _total(observed)
         kl_total = _total(kl_terms)
-        if want_terms:
-            return ParticleTerms(log_likelihood - kl_total, 0.0, log_likelihood, kl_total)
-        return ParticleTerms(log_likelihood - kl_total, 0.0)
+        return ParticleTerms(log_likelihood - kl_total, 0.0, log_likelihood, kl_total)
 
 
 def _analytic_kl(q: torch.distributions.Distribution, p: torch.distributions.Distribution) -> torch.Tensor | None:

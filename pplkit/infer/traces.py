@@ -1,9 +1,9 @@
 """Running a guide and then the model against it, with the checks that pair them.
 
-Every ELBO starts the same way: trace the guide, replay the model on the guide's
-values, and make sure the two describe the same latent variables. The checks run at
-every step (they are a few set lookups) so that a guide edited between steps is
-caught too.
+Every ELBO, and Importance with a guide, starts the same way: trace the guide,
+replay the model on the guide's values, and make sure the two describe the same
+latent variables. The checks run at every step (they are a few set lookups) so that
+a guide edited between steps is caught too.
 """
 
 from __future__ import annotations
@@ -11,13 +11,12 @@ from __future__ import annotations
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Callable
 
-from ..distributions.util import scale_and_mask
 from ..handlers import replay, trace
-from ..runtime import Message, SiteKind
+from ..runtime import SiteKind
 from ..trace import Trace
 from .util import call_user_fn
 
-__all__ = ["compute_site_log_prob", "run_guide_and_model"]
+__all__ = ["run_guide_and_model"]
 
 Wrapper = Callable[[], AbstractContextManager[Any]]
 
@@ -28,24 +27,25 @@ def run_guide_and_model(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
     within: Wrapper = nullcontext,
-) -> tuple[Trace, Trace]:
+) -> tuple[Trace, Trace, Any]:
     """Trace ``guide``, then ``model`` replayed on the guide's samples; check they match.
 
     Args:
         within: a context (a fresh plate over particles, say) entered around each call.
 
     Returns:
-        ``(model_trace, guide_trace)``.
+        ``(model_trace, guide_trace, model_return)``: the model's return value is for
+        Importance, which reports it as the ``_RETURN`` site.
     """
     with trace() as guide_tracer, within():
         call_user_fn(guide, "guide", args, kwargs)
     guide_trace = guide_tracer.trace
     _check_guide(guide_trace)
     with trace() as model_tracer, replay(trace=guide_trace), within():
-        call_user_fn(model, "model", args, kwargs)
+        returned = call_user_fn(model, "model", args, kwargs)
     model_trace = model_tracer.trace
     _check_pairing(model_trace, guide_trace)
-    return model_trace, guide_trace
+    return model_trace, guide_trace, returned
 
 
 def _check_guide(guide_trace: Trace) -> None:
@@ -98,12 +98,3 @@ def _check_pairing(model_trace: Trace, guide_trace: Trace) -> None:
 def _names(names: list[str]) -> str:
     return ", ".join(f"'{n}'" for n in names)
 
-
-def compute_site_log_prob(msg: Message, role: str) -> None:
-    """Fill ``msg.log_prob`` (scaled, masked) and ``msg.unscaled_log_prob``; errors name the site."""
-    try:
-        log_p = msg.fn.log_prob(msg.value)
-    except ValueError as e:
-        raise ValueError(f"{role} site '{msg.name}': {e}") from e
-    msg.unscaled_log_prob = log_p
-    msg.log_prob = scale_and_mask(log_p, msg.scale, msg.mask)

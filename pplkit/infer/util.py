@@ -11,7 +11,7 @@ import torch
 from ..runtime import Handler, SiteKind, get_handler_stack
 from ..trace import Trace
 
-__all__ = ["call_user_fn", "describe_args", "guess_max_plate_nesting", "outside_all_handlers"]
+__all__ = ["call_user_fn", "describe_args", "guess_max_plate_nesting", "tracing_for_structure"]
 
 
 def call_user_fn(fn: Callable[..., Any], role: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -90,17 +90,25 @@ def guess_max_plate_nesting(*traces: Trace) -> int:
 
 
 @contextmanager
-def outside_all_handlers() -> Iterator[None]:
-    """Run the block as if no handler were active in this thread, then restore them.
+def tracing_for_structure() -> Iterator[None]:
+    """Run the block as if no handler were active in this thread, without gradients.
 
-    Used to trace a model for its structure (an autoguide's prototype run, a guess at
-    plate nesting) wherever the first call happens: an outer plate, say, would
-    otherwise shift the model's plate dims.
+    For a run that traces a model only for its structure (an autoguide's prototype
+    run, a guess at plate nesting, Predictive's site shapes), wherever it happens: an
+    outer plate would otherwise shift the model's plate dims, and an outer trace
+    would record sites that are no part of the user's run. The handlers are restored
+    afterwards.
+
+    Example::
+
+        with tracing_for_structure(), trace() as tracer:
+            model(data)
     """
     stack = get_handler_stack()
     saved = stack[:]
     stack.clear()
     try:
-        yield
+        with torch.no_grad():
+            yield
     finally:
         stack[:] = saved

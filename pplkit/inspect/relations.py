@@ -21,12 +21,13 @@ from torch.distributions import constraints as torch_constraints
 from torch.distributions.constraints import Constraint
 
 from ..distributions import Independent, MaskedDistribution
+from ..handlers import seed
 from ..handlers import trace as trace_handler
 from ..runtime import Message, PlateFrame, SiteKind
 from ..trace import Trace
 from .graph import ModelGraph, Node, NodeRole, Plate
 from .provenance import provenance_of
-from .tracing import torch_seed, trace_for_drawing
+from .tracing import trace_for_drawing
 
 __all__ = ["constraint_name", "distribution_name", "format_shapes", "get_model_relations"]
 
@@ -320,7 +321,7 @@ def format_shapes(model: Callable[..., Any], *args: Any, **kwargs: Any) -> str:
 
         print(format_shapes(model, is_cont_africa, ruggedness, log_gdp))
     """
-    with torch_seed(0), torch.no_grad():
+    with seed(rng_seed=0), torch.no_grad():
         with trace_handler() as tracer:
             model(*args, **kwargs)
     tracer.trace.compute_log_prob()

@@ -19,10 +19,10 @@ from __future__ import annotations
 import functools
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
+from ..util import write_atomically
 from .graph import Cluster, ModelGraph, Node, NodeRole
 from .relations import Args, Kwargs, relations_for
 from .summaries import Posterior, summarize_posterior
@@ -283,12 +283,4 @@ def _file_format(filename: str | os.PathLike[str]) -> str:
 def _write(digraph: graphviz.Digraph, path: Path, file_format: str) -> None:
     """Write the drawing, or nothing: a failed write leaves any old file untouched."""
     data = digraph.source.encode() if file_format in _SOURCE_SUFFIXES else digraph.pipe(format=file_format)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; an image is meant to be shared
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    write_atomically(path, data)

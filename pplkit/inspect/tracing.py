@@ -1,8 +1,8 @@
 """Running a model once for drawing: values tagged with provenance, prior draws, a fallback.
 
 Every site's value reaches the model tagged with the site's name (see
-:mod:`~pplkit.inspect.provenance`). Latent values are drawn from the prior under a
-fixed seed of torch's CPU generator, whose state is restored afterwards. A model that
+:mod:`~pplkit.inspect.provenance`). Latent values are drawn from the prior under the
+``seed`` handler, which restores the global random state afterwards. A model that
 only runs for some values (a rate that must be positive but has a Normal prior, say)
 gets a second try with every latent site at the centre of its support: 0 for real, 1
 for positive, the midpoint of an interval, the lower bound for counts.
@@ -10,19 +10,19 @@ for positive, the midpoint of an interval, the lower bound for counts.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import torch
-from torch.distributions import Distribution, transform_to
 
+from ..handlers import seed as seed_handler
 from ..handlers import trace as trace_handler
+from ..infer.autoguide.initialization import init_to_feasible
 from ..runtime import Handler, Message, SiteKind
 from ..trace import Trace
 from ..util import validation_disabled
 from .provenance import tag
 
-__all__ = ["run_once", "torch_seed", "trace_for_drawing"]
+__all__ = ["run_once", "trace_for_drawing"]
 
 
 class _TrackProvenance(Handler):
@@ -38,8 +38,7 @@ class _TrackProvenance(Handler):
 
     def process(self, msg: Message) -> None:
         if self.at_support_centre and msg.kind is SiteKind.SAMPLE and msg.value is None and not msg.done:
-            # Plates broadcast the distribution on the way in, so its shape is the site's.
-            msg.value = _support_centre(msg.fn, msg.fn.batch_shape + msg.fn.event_shape)
+            msg.value = _support_centre(msg)
 
     def postprocess(self, msg: Message) -> None:
         if msg.kind in _TAGGED and isinstance(msg.value, torch.Tensor):
@@ -49,41 +48,25 @@ class _TrackProvenance(Handler):
 _TAGGED = (SiteKind.SAMPLE, SiteKind.PARAM, SiteKind.DETERMINISTIC)
 
 
-def _support_centre(fn: Distribution, shape: torch.Size) -> torch.Tensor:
+def _support_centre(msg: Message) -> torch.Tensor:
+    # Plates broadcast the distribution on the way in, so its shape is the site's.
+    fn = msg.fn
     try:
         support = fn.support
         if support is None:
             raise NotImplementedError
-        if support.is_discrete:
-            return torch.zeros(shape) + getattr(support, "lower_bound", 0)
-        to_support = transform_to(support)
-        return to_support(torch.zeros(to_support.inverse_shape(shape))).expand(shape)
+        if support.is_discrete:  # init_to_feasible is for continuous sites: counts start at their lower bound
+            return torch.zeros(fn.shape()) + getattr(support, "lower_bound", 0)
+        return init_to_feasible(msg)
     except (NotImplementedError, RuntimeError, ValueError, TypeError):
-        return fn.sample().expand(shape)
-
-
-@contextmanager
-def torch_seed(seed: int) -> Iterator[None]:
-    """Seed torch's CPU generator, restoring its state afterwards.
-
-    Lighter than the ``seed`` handler: ``torch.manual_seed`` also queues seeds for
-    CUDA and other devices, formatting a stack trace each time, which would be most
-    of the cost of drawing a small model.
-    """
-    generator = torch.default_generator
-    saved = generator.get_state()
-    generator.manual_seed(seed)
-    try:
-        yield
-    finally:
-        generator.set_state(saved)
+        return fn.sample()
 
 
 def run_once(
     model: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], seed: int, at_support_centre: bool
 ) -> Trace:
     """Run ``model`` once under ``trace`` with every site's value tagged; return the trace."""
-    with torch_seed(seed), torch.no_grad(), validation_disabled():
+    with seed_handler(rng_seed=seed), torch.no_grad(), validation_disabled():
         with trace_handler() as tracer, _TrackProvenance(at_support_centre):
             model(*args, **kwargs)
     return tracer.trace

@@ -64,7 +64,6 @@ class PyroOptim:
         self._params: dict[str, torch.Tensor] = {}  # name -> leaf tensor being optimised
         self._clip: dict[str, dict[str, float]] = {}  # name -> its clip args, when it has any
         self._pending_state: dict[str, dict[str, Any]] = {}  # from set_state, for params not seen yet
-        self._last_seen: object = None
 
     # -- the step ---------------------------------------------------------------------
 
@@ -74,29 +73,22 @@ class PyroOptim:
         Params seen for the first time get fresh state; a name whose tensor was
         replaced (``ParamStore.load``) starts afresh on the new tensor.
         """
-        # SVI passes the same dict object while the set of params is unchanged, so
-        # the usual step skips the bookkeeping entirely.
-        if params is not self._last_seen:
-            self._register(params)
-            self._last_seen = params
+        self._register(params)
         if self._clip:
             for name, clip in self._clip.items():
                 _clip_grad(self._params[name], **clip)
         assert self.optimizer is not None
         self.optimizer.step(*args, **kwargs)
 
-    def zero_grad(self) -> None:
-        """Drop the gradients of every param this optimizer holds."""
-        if self.optimizer is not None:
-            self.optimizer.zero_grad(set_to_none=True)
-
     # -- bookkeeping for new and replaced params -------------------------------------------
 
     def _register(self, params: Params) -> None:
-        named = _named(params)
+        # Runs at every step, so the usual case (every param already held) is one dict
+        # lookup and one identity test per param.
+        held_params = self._params
         new: list[tuple[str, torch.Tensor]] = []
-        for name, tensor in named.items():
-            held = self._params.get(name)
+        for name, tensor in _named(params).items():
+            held = held_params.get(name)
             if held is tensor:
                 continue
             if held is not None:
@@ -111,12 +103,12 @@ class PyroOptim:
             groups = [{"params": [t], **_checked_args(self.pt_optim_args(name), name)} for name, t in new]
         else:
             groups = [{"params": [t for _, t in new], **self.pt_optim_args}]
-        for group in groups:
-            if self.optimizer is None:
-                self.optimizer = _create(self.pt_optim_constructor, group)
-                self._on_optimizer_created(self.optimizer)
-            else:
-                self.optimizer.add_param_group(group)
+        if self.optimizer is None:
+            self.optimizer = _create(self.pt_optim_constructor, groups)
+            self._on_optimizer_created(self.optimizer)
+        else:
+            for group in groups:
+                self.optimizer.add_param_group(_fused_if_possible(self.pt_optim_constructor, group))
                 self._on_group_added(self.optimizer.param_groups[-1])
         for name, tensor in new:
             self._params[name] = tensor
@@ -186,19 +178,28 @@ class PyroOptim:
         return f"{type(self).__name__}({name}, {self.pt_optim_args!r})"
 
 
-def _create(constructor: Callable[..., torch.optim.Optimizer], group: dict[str, Any]) -> torch.optim.Optimizer:
-    """Build the torch optimizer, fused where torch has a fused kernel and the user did not choose.
+def _create(
+    constructor: Callable[..., torch.optim.Optimizer], groups: list[dict[str, Any]]
+) -> torch.optim.Optimizer:
+    """Build the torch optimizer, its groups fused where torch has a fused kernel and the user did not choose.
 
     SVI steps on many small tensors, where the per-tensor Python loop of torch's default
     implementation dominates: fused Adam does the same update in one kernel call, about
     3x faster for the ten scalars of the intro tutorial's guide.
     """
-    if _can_fuse(constructor, group):
+    fused = [_fused_if_possible(constructor, group) for group in groups]
+    if any(f is not g for f, g in zip(fused, groups)):
         try:
-            return constructor([{**group, "fused": True}])
+            return constructor(fused)
         except (RuntimeError, ValueError, TypeError):
             pass  # e.g. a dtype or device the fused kernel does not take
-    return constructor([group])
+    return constructor(groups)
+
+
+def _fused_if_possible(constructor: Callable[..., torch.optim.Optimizer], group: dict[str, Any]) -> dict[str, Any]:
+    # Per group, since a group added later (a param created later) gets the constructor's
+    # default, unfused, otherwise.
+    return {**group, "fused": True} if _can_fuse(constructor, group) else group
 
 
 def _can_fuse(constructor: Callable[..., torch.optim.Optimizer], group: dict[str, Any]) -> bool:
@@ -213,9 +214,9 @@ def _can_fuse(constructor: Callable[..., torch.optim.Optimizer], group: dict[str
     )
 
 
-def _named(params: Params) -> dict[str, torch.Tensor]:
+def _named(params: Params) -> Mapping[str, torch.Tensor]:
     if isinstance(params, Mapping):
-        return dict(params)
+        return params
     tensors = list(params)
     store_names = {id(t): n for n, t in current_param_store().named_parameters()}
     return {store_names.get(id(t), f"<unnamed param {id(t):#x}>"): t for t in tensors}

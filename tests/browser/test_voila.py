@@ -14,9 +14,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_voila_renders_the_explorer_widgets(serve_voila, page):
-    if not EXPLORER.is_file():
-        pytest.skip(f"{EXPLORER.relative_to(ROOT)} does not exist yet, so there is no dashboard to serve")
     from playwright.sync_api import expect
+
+    assert EXPLORER.is_file(), f"{EXPLORER.relative_to(ROOT)} is missing: `make demo` has no dashboard to serve"
 
     server = serve_voila(EXPLORER)
     page.goto(f"{server.url}/")

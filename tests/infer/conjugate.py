@@ -8,7 +8,6 @@ from typing import Any, Callable
 
 import torch
 
-import pplkit
 import pplkit.distributions as dist
 from pplkit import plate, sample
 from pplkit.infer import SVI, Trace_ELBO
@@ -121,7 +120,3 @@ def guide_moments(guide: Callable[..., Any], site: str, *args: Any, n: int = 200
 
 def beta_moments(a: float, b: float) -> tuple[float, float]:
     return a / (a + b), math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
-
-
-def reset() -> None:
-    pplkit.clear_param_store()

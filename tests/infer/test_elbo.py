@@ -62,11 +62,49 @@ def test_vectorized_and_looped_particles_agree_in_expectation():
     assert abs(a.mean().item() - b.mean().item()) < 4 * se
 
 
+def expected_log_likelihood(m: float, s: float) -> float:
+    """E_q log N(X0; z, 1) for z ~ N(m, s): -log(2 pi) / 2 - ((X0 - m)^2 + s^2) / 2."""
+    return -0.5 * math.log(2 * math.pi) - 0.5 * ((X0 - m) ** 2 + s**2)
+
+
+def prior_kl(m: float, s: float) -> float:
+    """KL(N(m, s) || N(0, 1)), the guide against the prior of z."""
+    return float(torch.distributions.kl_divergence(torch.distributions.Normal(m, s), torch.distributions.Normal(0, 1)))
+
+
+def term_estimates(elbo, model, guide, batches: int = 20) -> tuple[torch.Tensor, torch.Tensor]:
+    """``batches`` independent estimates of (log_likelihood, kl)."""
+    terms = [elbo.compute(model, guide, (), {}, terms=True).terms for _ in range(batches)]
+    return torch.tensor([t["log_likelihood"] for t in terms]), torch.tensor([t["kl"] for t in terms])
+
+
 def test_terms_split_the_loss_into_kl_minus_log_likelihood():
     result = Trace_ELBO().compute(gaussian_model, gaussian_guide, (), {}, terms=True)
     assert result.terms is not None
     assert result.loss == pytest.approx(result.terms["kl"] - result.terms["log_likelihood"], abs=1e-5)
     assert Trace_ELBO().compute(gaussian_model, gaussian_guide, (), {}).terms is None
+
+
+def test_terms_are_the_expected_log_likelihood_and_the_kl_from_the_prior():
+    elbo = Trace_ELBO(num_particles=500, vectorize_particles=True)
+    log_likelihood, kl = term_estimates(elbo, gaussian_model, gaussian_guide)
+    for values, expected in ((log_likelihood, expected_log_likelihood(0.2, 0.8)), (kl, prior_kl(0.2, 0.8))):
+        assert abs(values.mean().item() - expected) < 4 * values.std().item() / math.sqrt(len(values))
+
+
+def test_a_model_without_data_has_no_log_likelihood_and_a_factor_counts_in_it():
+    def prior_only():
+        sample("z", dist.Normal(0.0, 1.0))
+
+    def with_factor():
+        sample("z", dist.Normal(0.0, 1.0))
+        pplkit.factor("penalty", torch.tensor(-2.5))
+
+    for model, log_likelihood in ((prior_only, 0.0), (with_factor, -2.5)):
+        result = Trace_ELBO().compute(model, gaussian_guide, (), {}, terms=True)
+        assert result.terms is not None
+        assert result.terms["log_likelihood"] == log_likelihood
+        assert result.terms["kl"] == pytest.approx(result.loss + log_likelihood, abs=1e-5)
 
 
 # -- the score-function term, checked against the exact gradient by enumeration -----------------

@@ -10,6 +10,8 @@ import torch
 import pplkit
 import pplkit.distributions as dist
 from pplkit import plate
+from pplkit.infer import AutoDiagonalNormal
+from pplkit.infer.autoguide import init_to_value
 from pplkit.infer.importance import EmpiricalMarginal, Importance
 
 DATA = torch.tensor([1.1, 0.3, 1.9, 1.4, 0.6])
@@ -102,14 +104,37 @@ def test_guides_that_miss_or_invent_sites_are_named():
         posterior_guide(x)
         pplkit.sample("x", dist.Normal(torch.zeros(len(x)), 1.0))
 
-    with pytest.raises(ValueError, match=r"does not sample the model's latent sites \['loc'\]"):
+    with pytest.raises(ValueError, match="the guide has no sample site for the model's latent site\\(s\\) 'loc'"):
         Importance(model, empty_guide, num_samples=2).run(DATA)
-    with pytest.raises(ValueError, match="the guide samples 'lco', which the model does not have"):
+    with pytest.raises(ValueError, match="the guide samples site\\(s\\) 'lco' that the model does not have"):
         Importance(model, typo_guide, num_samples=2).run(DATA)
-    with pytest.raises(ValueError, match=r"the guide observes the sites \['x'\]"):
+    with pytest.raises(ValueError, match="the guide observes site\\(s\\) 'x'"):
         Importance(model, observing_guide, num_samples=2).run(DATA)
-    with pytest.raises(ValueError, match="the guide samples 'x', which the model observes"):
+    with pytest.raises(ValueError, match="site 'x' is observed in the model but sampled by the guide"):
         Importance(model, latent_obs_guide, num_samples=2).run(DATA)
+
+
+def test_a_guide_that_cannot_take_the_arguments_gets_the_signature_hint():
+    def no_args_guide():
+        posterior_guide(DATA)
+
+    with pytest.raises(TypeError, match="the guide `.*no_args_guide` cannot be called with the arguments"):
+        Importance(model, no_args_guide, num_samples=2).run(DATA)
+    with pytest.raises(TypeError, match="the model `model` cannot be called with the arguments"):
+        Importance(model, num_samples=2).run(DATA, 3)
+
+
+def test_an_autocontinuous_guide_is_a_proposal_and_its_auxiliary_site_is_allowed():
+    mean, sd = exact_posterior(DATA)
+    # Centred on the posterior but twice as wide, so the weights vary (a wider proposal keeps the ESS high).
+    guide = AutoDiagonalNormal(model, init_loc_fn=init_to_value(values={"loc": torch.tensor(mean)}), init_scale=2 * sd)
+    importance = Importance(model, guide=guide, num_samples=4000).run(DATA)
+    assert float(importance.log_weights.std()) > 0.1
+    ess = float(importance.get_ESS())
+    standard_error = math.sqrt(1 / ess - 1 / 4000)
+    assert abs(float(importance.get_log_normalizer() - exact_log_evidence(DATA))) < 4 * standard_error
+    assert "_AutoDiagonalNormal_latent" not in importance.samples
+    assert abs(float(EmpiricalMarginal(importance, "loc").mean) - mean) < 4 * sd / math.sqrt(ess)
 
 
 def test_bad_arguments_and_order_of_calls():

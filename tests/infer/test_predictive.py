@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import pytest
 import torch
@@ -43,6 +44,24 @@ def test_guide_may_come_second_positionally():
     guide = AutoNormal(small_model)
     samples = Predictive(small_model, guide, num_samples=7)(X)
     assert {k: tuple(v.shape) for k, v in samples.items()} == ALL_SITES
+
+
+def guide_with_an_auxiliary_site(x, y=None):
+    # a = 2 + 0.1 * eps through a helper variable that the model does not have
+    eps = sample("eps", dist.Normal(0.0, 1.0), infer={"is_auxiliary": True})
+    sample("a", dist.Delta(2.0 + 0.1 * eps))
+    sample("sigma", dist.Delta(torch.tensor(0.5)))
+    with plate("data", len(x)):
+        sample("z", dist.Normal(0.0, 1.0))
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_a_guides_auxiliary_sites_are_neither_warned_about_nor_returned(parallel):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        samples = Predictive(small_model, guide=guide_with_an_auxiliary_site, num_samples=7, parallel=parallel)(X)
+    assert {k: tuple(v.shape) for k, v in samples.items()} == ALL_SITES
+    assert torch.all((samples["a"] - 2.0).abs() < 1.0) and torch.all(samples["sigma"] == 0.5)
 
 
 def test_return_sites_including_the_return_value():

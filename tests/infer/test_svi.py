@@ -13,7 +13,7 @@ import pplkit
 import pplkit.distributions as dist
 from pplkit import param, plate, sample
 from pplkit.distributions import constraints
-from pplkit.infer import SVI, AutoNormal, StepRecord, Trace_ELBO
+from pplkit.infer import SVI, AutoNormal, StepRecord, Trace_ELBO, TraceMeanField_ELBO
 from pplkit.optim import Adam, ClippedAdam
 
 DATA = torch.tensor([1.2, 0.4, 2.1, 1.6, 0.9, 1.4, 1.1, 2.3])
@@ -81,6 +81,33 @@ def test_terms_are_reported_when_asked_and_add_up_to_the_loss():
     for r in records:
         assert r.terms is not None and set(r.terms) == {"log_likelihood", "kl"}
         assert r.loss == pytest.approx(r.terms["kl"] - r.terms["log_likelihood"], abs=1e-4)
+
+
+def test_reported_terms_are_the_kl_from_the_prior_and_the_expected_log_likelihood():
+    # With TraceMeanField_ELBO the KL of this Normal guide is exact; each record's terms
+    # are taken at the params before its step: the initial ones, then those after the last step.
+    store = pplkit.get_param_store()
+    params_before = [(0.0, 1.0)]
+    records: list[StepRecord] = []
+
+    def record(r):
+        records.append(r)
+        params_before.append((store["loc"].item(), store["scale"].item()))
+
+    particles = 4000
+    elbo = TraceMeanField_ELBO(num_particles=particles, vectorize_particles=True)
+    SVI(normal_model, normal_guide, Adam({"lr": 0.05}), elbo).run(3, DATA, callback=record, terms=True)
+    n, mean = len(DATA), DATA.mean().item()
+    for r, (m, s) in zip(records, params_before):
+        assert r.terms is not None
+        q, prior = torch.distributions.Normal(m, s), torch.distributions.Normal(PRIOR_LOC, PRIOR_SCALE)
+        assert r.terms["kl"] == pytest.approx(torch.distributions.kl_divergence(q, prior).item(), abs=1e-5)
+        # log p(data | mu) = c - (sum (x - mean)^2 + n (mu - mean)^2) / (2 noise^2), mu ~ N(m, s)
+        expected = -0.5 * n * math.log(2 * math.pi * NOISE**2) - (
+            ((DATA - m) ** 2).sum().item() + n * s**2
+        ) / (2 * NOISE**2)
+        sd = n * math.sqrt(2 * s**4 + 4 * s**2 * (m - mean) ** 2) / (2 * NOISE**2)
+        assert abs(r.terms["log_likelihood"] - expected) < 4 * sd / math.sqrt(particles)
 
 
 def test_progress_bar_shows_the_running_loss(capsys):
@@ -161,6 +188,8 @@ def test_a_loss_function_instead_of_an_elbo():
 
     losses = SVI(normal_model, normal_guide, Adam({"lr": 0.05}), loss).run(3, DATA)
     assert len(losses) == 3 and all(math.isfinite(x) for x in losses)
+    # The loss tensor's gradient reached the params, so Adam moved them.
+    assert pplkit.get_param_store()["loc"].item() != 0.0
 
 
 def test_bad_arguments_are_reported():

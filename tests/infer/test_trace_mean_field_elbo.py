@@ -11,7 +11,7 @@ import pplkit.distributions as dist
 from pplkit import plate, sample
 from pplkit.infer import Trace_ELBO, TraceMeanField_ELBO
 
-from .test_elbo import exact_elbo, gaussian_guide, gaussian_model
+from .test_elbo import exact_elbo, expected_log_likelihood, gaussian_guide, gaussian_model, term_estimates
 
 
 def _values(elbo, model, guide, n: int) -> torch.Tensor:
@@ -47,6 +47,12 @@ def test_kl_term_is_exact():
     kl = torch.distributions.kl_divergence(torch.distributions.Normal(0.2, 0.8), torch.distributions.Normal(0.0, 1.0))
     assert result.terms["kl"] == pytest.approx(kl.item(), abs=1e-5)
     assert result.loss == pytest.approx(result.terms["kl"] - result.terms["log_likelihood"], abs=1e-5)
+    # The log-likelihood is still sampled: its mean over many draws is the closed form.
+    elbo = TraceMeanField_ELBO(num_particles=500, vectorize_particles=True)
+    log_likelihood, kls = term_estimates(elbo, gaussian_model, gaussian_guide)
+    standard_error = log_likelihood.std().item() / math.sqrt(len(log_likelihood))
+    assert abs(log_likelihood.mean().item() - expected_log_likelihood(0.2, 0.8)) < 4 * standard_error
+    assert torch.allclose(kls, kl.expand(len(kls)), atol=1e-5)
 
 
 def test_sites_without_a_closed_form_kl_fall_back_to_sampling():

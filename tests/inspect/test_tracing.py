@@ -10,6 +10,7 @@ import pplkit.distributions as dist
 from pplkit.examples import model
 from pplkit.inspect import NodeRole, get_model_relations
 from pplkit.inspect.tracing import run_once
+from pplkit.util import default_validate_args
 
 LATENT, OBSERVED = NodeRole.LATENT, NodeRole.OBSERVED
 
@@ -47,10 +48,11 @@ def test_tracing_leaves_the_random_state_and_validation_as_they_were(fragile, in
     torch.manual_seed(3)
     get_model_relations(model, intro_args)
     assert torch.equal(torch.rand(2), expected)
-    assert torch.distributions.Distribution._validate_args is True
+    # Drawing turns the checks off in this thread only while the model runs.
+    assert default_validate_args() is True and dist.Normal(0.0, 1.0)._validate_args
     pplkit.enable_validation(False)
     get_model_relations(fragile)
-    assert torch.distributions.Distribution._validate_args is False
+    assert default_validate_args() is False and not dist.Normal(0.0, 1.0)._validate_args
 
 
 def test_the_second_error_is_described_when_it_differs():

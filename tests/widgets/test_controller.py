@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from array import array
 
 import pytest
 
@@ -30,6 +31,32 @@ def test_blocking_run_trains_and_finishes():
     assert not fit_threads()
 
 
+def test_an_empty_explicit_store_is_used_and_its_trajectories_recorded():
+    store = pplkit.ParamStore()  # empty, so falsy: it must still be the store trained in
+    svi = SVI(hierarchical, AutoNormal(hierarchical), Adam({"lr": 0.05}), Trace_ELBO(), param_store=store)
+    controller = TrainingController(svi, Y, num_steps=10, blocking=True)
+    controller.run()
+    assert controller.chart.status == "done" and controller.store is store
+    assert any(name.startswith("AutoNormal.") for name in store) and len(pplkit.get_param_store()) == 0
+    assert any(name.startswith("AutoNormal.locs") for name in controller.trajectories.names)
+    assert array("d", controller.trajectories.steps)[-1] == 10
+
+
+def test_params_are_sampled_at_each_chart_sync_and_labelled_with_its_step(monkeypatch, comms):
+    now = [0.0]
+
+    def ticking_clock():  # 60 ms per reading: the chart syncs every other step
+        now[0] += 0.06
+        return now[0]
+
+    monkeypatch.setattr("widgets.elbo_chart.time.monotonic", ticking_clock)
+    controller = TrainingController(make_svi(), Y, num_steps=30, blocking=True)
+    controller.run()
+    synced_steps = [update["step"] for update in comms.of(controller.chart).updates("step")]
+    assert len(synced_steps) > 5 and synced_steps[-1] == 30
+    assert array("d", controller.trajectories.steps).tolist() == synced_steps
+
+
 def test_stop_stops_a_background_run_and_the_step_count_stays():
     controller = TrainingController(make_svi(), Y, num_steps=100_000, blocking=False)
     controller.run()
@@ -43,6 +70,7 @@ def test_stop_stops_a_background_run_and_the_step_count_stays():
     assert controller.chart.status == "stopped" and 5 <= stopped_at < 100_000
     time.sleep(0.2)
     assert controller.chart.step == stopped_at == len(controller.losses)
+    assert array("d", controller.trajectories.steps)[-1] == stopped_at  # the last sample: the params at Stop
     assert controller.run_button.disabled is False and controller.stop_button.disabled is True
     assert not fit_threads()
 

@@ -21,10 +21,21 @@ def test_ci_variable_decides_inside_a_kernel(monkeypatch, value, blocking):
     assert default_blocking() is blocking
 
 
-def test_refreshing_an_undisplayed_widget_does_nothing():
+def test_only_a_displayed_widget_refreshes_its_picture(monkeypatch):
+    monkeypatch.setattr("widgets.display.in_kernel", lambda: True)
+    monkeypatch.setattr("widgets.display._current_request_id", lambda: "cell-1")
+    shown, updated = [], []
+    monkeypatch.setattr("IPython.display.display", lambda data, **kwargs: shown.append(kwargs["display_id"]))
+    monkeypatch.setattr("IPython.display.update_display",
+                        lambda data, **kwargs: updated.append((kwargs["display_id"], data["image/svg+xml"])))
     chart = ElboChart()
-    chart.refresh_static_picture()  # never displayed: no display id, no error
-    assert chart._display_id is None
+    chart.refresh_static_picture()  # never displayed: there is no output to replace
+    assert updated == []
+    chart._ipython_display_()
+    chart.step = 7
+    chart.refresh_static_picture()
+    assert [display_id for display_id, _ in updated] == shown  # the output it was shown in
+    assert "step 7" in updated[0][1]  # with the picture as it is now
 
 
 def test_a_closed_widget_shows_nothing(monkeypatch):

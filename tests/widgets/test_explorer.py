@@ -54,7 +54,7 @@ def test_a_prior_change_redraws_the_prior_view_before_the_fit_finishes():
 
 
 def test_freeing_the_data_gives_back_the_prior():
-    explorer = ModelExplorer(hierarchical, Y, blocking=True, **{**FAST, "num_steps": 300, "lr": 0.1})
+    explorer = ModelExplorer(hierarchical, Y, blocking=True, **{**FAST, "num_steps": 1000, "num_samples": 400, "lr": 0.05})
     explorer.start()
     assert float(explorer.fitted.posterior["theta"].std()) < 0.5  # the data pin theta near 2.1
     explorer.set_free("y")

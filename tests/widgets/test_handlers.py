@@ -1,4 +1,4 @@
-"""replace_prior and unobserve: the handlers that wrap a model without editing it."""
+"""replace_prior: the explorer's own handler, which wraps a model without editing it."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 import torch
 
 import pplkit.distributions as dist
-from pplkit.handlers import do, trace
-from widgets.handlers import replace_prior, unobserve
+from pplkit.handlers import trace
+from widgets.handlers import replace_prior
 from widgets.priors import PriorChoice
 
 from .conftest import Y, hierarchical
@@ -43,22 +43,6 @@ def test_replace_prior_leaves_observed_sites_alone():
     assert tr.nodes["y"].is_observed and tr.nodes["y"].fn.batch_shape == (len(Y),)
 
 
-def test_unobserve_makes_the_site_latent_and_keeps_its_data():
-    tr = trace(unobserve(hierarchical, names=["y"])).get_trace(Y)
-    site = tr.nodes["y"]
-    assert not site.is_observed
-    assert "y" in tr.stochastic_nodes
-    assert torch.equal(site.infer["obs"], Y) and not torch.equal(site.value, Y)
-
-
-def test_unobserve_only_frees_the_named_sites_and_not_interventions():
-    tr = trace(unobserve(do(hierarchical, data={"theta": torch.tensor(2.0)}), names=["theta"])).get_trace(Y)
-    assert tr.nodes["theta"].intervened and tr.nodes["theta"].is_observed
-    assert tr.nodes["y"].is_observed
-
-
 def test_handler_arguments_are_checked():
     with pytest.raises(TypeError, match="priors="):
         replace_prior(hierarchical, priors=None)
-    with pytest.raises(TypeError, match="list of site names"):
-        unobserve(hierarchical, names="y")

@@ -35,6 +35,18 @@ def test_decimator_bucket_means_match_numpy_style_reference():
     assert d.xs[-1] == 100  # the newest point is always on screen
 
 
+@pytest.mark.parametrize("max_points", [2, 4, 6])
+def test_decimator_loses_no_point_when_buckets_merge(max_points):
+    d = Decimator(num_series=1, max_points=max_points)
+    values = [float(i * i % 7) for i in range(1, 52)]
+    for i, v in enumerate(values, start=1):
+        d.add(i, (v,))
+    open_count = len(values) % d.bucket_size
+    sizes = [d.bucket_size] * (len(d.xs) - (1 if open_count else 0)) + ([open_count] if open_count else [])
+    assert sum(sizes) == len(values)  # every point sits in a bucket
+    assert sum(m * n for m, n in zip(d.ys[0], sizes)) == pytest.approx(sum(values))
+
+
 @pytest.mark.parametrize("n", [1, 1999, 2000, 2001, 10_000, 123_457])
 def test_screen_copy_stays_within_max_points(n):
     h = LossHistory(max_points=2000)
@@ -49,16 +61,13 @@ def test_screen_copy_stays_within_max_points(n):
 
 
 def test_smoothed_loss_is_a_bias_corrected_moving_average():
-    h = LossHistory(smoothing_window=4)
-    for step, loss in enumerate([8.0, 4.0, 2.0], start=1):
-        h.append(step, loss)
-    alpha = 0.75
-    ema, weight = 0.0, 0.0
-    for loss in [8.0, 4.0, 2.0]:
-        ema = alpha * ema + (1 - alpha) * loss
-        weight = alpha * weight + (1 - alpha)
-    assert h.smoothed_loss == pytest.approx(ema / weight)
-    assert h.smoothed[0] == pytest.approx(8.0)  # no pull towards zero at the start
+    h = LossHistory(smoothing_window=4)  # weights 1, 0.75, 0.75**2, ... from the newest step back
+    h.append(1, 8.0)
+    assert h.smoothed_loss == pytest.approx(8.0)  # no pull towards zero at the start
+    h.append(2, 4.0)
+    h.append(3, 2.0)
+    assert h.smoothed_loss == pytest.approx((2.0 + 0.75 * 4.0 + 0.75**2 * 8.0) / (1 + 0.75 + 0.75**2))
+    assert h.screen().smoothed[-1] == pytest.approx(h.smoothed_loss)  # the curve drawn ends there
 
 
 def test_terms_are_decimated_alongside_the_loss():
@@ -83,5 +92,9 @@ def test_clear_and_nonfinite_losses():
 def test_bad_arguments():
     with pytest.raises(ValueError, match="max_points"):
         Decimator(1, max_points=1)
+    # An odd count would drop the unpaired last bucket at every merge.
+    for make in (lambda: Decimator(1, max_points=5), lambda: LossHistory(max_points=5)):
+        with pytest.raises(ValueError, match="even number.*got 5; try 4"):
+            make()
     with pytest.raises(ValueError, match="smoothing_window"):
         LossHistory(smoothing_window=0.5)

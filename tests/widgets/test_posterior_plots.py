@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import pplkit.distributions as dist
+from pplkit.inspect import summarize_posterior
 from widgets.draws import Draws
 from widgets.plotgrid import PlotGrid
 from widgets.posterior_plots import (
@@ -16,6 +17,7 @@ from widgets.posterior_plots import (
     default_predictive_plot,
     marginal_grid_svg,
     marginal_range,
+    marginal_svg,
     prior_density,
 )
 
@@ -75,3 +77,19 @@ def test_default_predictive_plot_compares_data_with_both_predictives():
     assert {"data", "prior predictive", "posterior predictive"} <= set(texts)
     assert "y (conditioned on its data)" in texts
     assert [role for role, _ in draws.predictions("y")] == ["prior", "posterior"]
+
+
+def test_the_marginals_summary_is_the_graph_labels_mean_and_unbiased_sd():
+    svg = marginal_svg(_entry("a", posterior=np.array([0.0, 2.0, 4.0])))
+    assert "2 ± 2" in svg  # sd with n - 1: sqrt(8 / 2) = 2 (numpy's default, n, gives 1.6)
+    assert str(summarize_posterior({"a": torch.tensor([0.0, 2.0, 4.0])})["a"]) == "2 ± 2"
+
+
+def test_site_names_are_escaped_in_ids_labels_and_tooltips():
+    rng = np.random.default_rng(0)
+    samples = {"a<b": torch.tensor(rng.normal(size=100)), 'c&"d': torch.tensor(rng.normal(size=100))}
+    root = ET.fromstring(correlation_svg(samples, list(samples), "title"))  # well-formed XML
+    titles = [t.text for t in root.iter(f"{SVG}title")]
+    assert any(t.startswith('corr(a<b, c&"d)') for t in titles)
+    grid = ET.fromstring(marginal_grid_svg([_entry('x"<y')]))
+    assert [g.get("id") for g in grid.iter(f"{SVG}g") if g.get("id")] == ['marginal:x"<y']

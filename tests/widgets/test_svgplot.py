@@ -41,7 +41,6 @@ def test_figure_is_well_formed_svg_with_escaped_text():
     ax.line([0, 1, 2], [0, 1, 4], "#1f77b4")
     ax.scatter([0, 1], [0, 1], "#222")
     ax.band([0, 1, 2], [0, 0, 1], [1, 2, 5], "#999")
-    ax.bars([0, 1, 2], [1.0, 2.0], "#999")
     ax.vline(1.0, "#e8710a")
     ax.legend([("prior", "#999"), ("posterior", "#1f77b4")])
     root = ET.fromstring(fig.to_svg())

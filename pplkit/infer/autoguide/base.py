@@ -10,7 +10,7 @@ params and sample statements.
 from __future__ import annotations
 
 import threading
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
@@ -23,10 +23,12 @@ from ...params import current_param_store
 from ...plate import plate
 from ...runtime import PlateFrame, SiteKind
 from ...trace import Trace
-from ..util import call_user_fn, outside_all_handlers
+from ..util import call_user_fn, tracing_for_structure
 from .initialization import InitFn, InitMessenger, init_to_median
 
 __all__ = ["AutoGuide", "LatentSite"]
+
+_NO_PLATES = nullcontext()  # reusable: entering it does nothing
 
 
 @dataclass(frozen=True, eq=False)
@@ -128,9 +130,8 @@ class AutoGuide:
         with self._setup_lock:
             if self.prototype_trace is not None:
                 return
-            with outside_all_handlers(), torch.no_grad():
-                with trace() as tracer, InitMessenger(self.init_loc_fn):
-                    call_user_fn(self.model, f"model (traced by {type(self).__name__})", args, kwargs)
+            with tracing_for_structure(), trace() as tracer, InitMessenger(self.init_loc_fn):
+                call_user_fn(self.model, f"model (traced by {type(self).__name__})", args, kwargs)
             sites = {}
             for msg in tracer.trace.nodes.values():
                 if msg.kind is SiteKind.SAMPLE and not msg.is_observed:
@@ -142,7 +143,7 @@ class AutoGuide:
                 )
             self.sites = sites
             self._plate_frames = {f.name: f for s in sites.values() for f in s.frames}
-            self._setup_sites(args, kwargs)
+            self._setup_sites()
             self.prototype_trace = tracer.trace  # last: other threads then see a finished guide
 
     def _describe_site(self, msg: Any) -> LatentSite:
@@ -175,7 +176,7 @@ class AutoGuide:
             frames=tuple(msg.cond_indep_stack),
         )
 
-    def _setup_sites(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    def _setup_sites(self) -> None:
         """Create what the guide needs per site (param names, inits); called once."""
 
     def _adopt_prototype(self, other: AutoGuide) -> None:
@@ -185,7 +186,7 @@ class AutoGuide:
         with self._setup_lock:
             self.sites = other.sites
             self._plate_frames = other._plate_frames
-            self._setup_sites((), {})
+            self._setup_sites()
             self.prototype_trace = other.prototype_trace
 
     def _require_setup(self, args: tuple[Any, ...], kwargs: dict[str, Any], what: str) -> None:
@@ -204,8 +205,10 @@ class AutoGuide:
     # -- plates -------------------------------------------------------------------------------
 
     def _create_plates(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, plate]:
-        """One fresh plate per plate of the model (or the user's, from ``create_plates``)."""
+        """One fresh plate per plate of the model (or the user's, from ``create_plates``); none without plates."""
         plates: dict[str, plate] = {}
+        if not self._plate_frames:
+            return plates
         if self.create_plates is not None:
             made = self.create_plates(*args, **kwargs)
             for p in [made] if isinstance(made, plate) else list(made):
@@ -218,7 +221,10 @@ class AutoGuide:
         return plates
 
     @staticmethod
-    def _enter(plates: dict[str, plate], frames: tuple[PlateFrame, ...]) -> ExitStack:
+    def _enter(plates: dict[str, plate], frames: tuple[PlateFrame, ...]) -> AbstractContextManager[Any]:
+        """The site's plates, entered together; a shared no-op for a site outside every plate."""
+        if not frames:
+            return _NO_PLATES
         stack = ExitStack()
         for frame in frames:
             stack.enter_context(plates[frame.name])

@@ -34,10 +34,10 @@ class AutoContinuous(AutoGuide):
     def __init__(self, model: Any, init_loc_fn: InitFn = init_to_median, *, create_plates: Any = None) -> None:
         super().__init__(model, init_loc_fn=init_loc_fn, create_plates=create_plates)
         self.latent_dim = 0
-        self._loc_init = torch.zeros(0)
+        self._loc_init = torch.zeros(0)  # the packed unconstrained initial values of all sites
         self._slices: dict[str, tuple[int, int]] = {}
 
-    def _setup_sites(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    def _setup_sites(self) -> None:
         pos = 0
         for name, site in self.sites.items():
             if site.is_subsampled:
@@ -52,10 +52,6 @@ class AutoContinuous(AutoGuide):
             pos += size
         self.latent_dim = pos
         self._loc_init = torch.cat([site.init_unconstrained.reshape(-1) for site in self.sites.values()])
-
-    def _init_loc(self) -> torch.Tensor:
-        """The packed unconstrained initial values of all sites."""
-        return self._loc_init
 
     @property
     def _latent_name(self) -> str:
@@ -75,7 +71,7 @@ class AutoContinuous(AutoGuide):
 
     def forward(self, *args: Any, **kwargs: Any) -> dict[str, torch.Tensor]:
         latent = self.sample_latent(*args, **kwargs)
-        plates = self._create_plates(args, kwargs) if self._plate_frames else {}
+        plates = self._create_plates(args, kwargs)
         result = {}
         for site, unconstrained in self._unpack(latent):
             log_density: torch.Tensor | float
@@ -86,21 +82,19 @@ class AutoContinuous(AutoGuide):
                 log_jacobian = site.transform.log_abs_det_jacobian(unconstrained, value)
                 log_density = -sum_rightmost(log_jacobian, log_jacobian.dim() - value.dim() + site.event_dim)
             point = dist.Delta(value, log_density=log_density, event_dim=site.event_dim)
-            if site.frames:
-                with self._enter(plates, site.frames):
-                    result[site.name] = sample(site.name, point)
-            else:
+            with self._enter(plates, site.frames):
                 result[site.name] = sample(site.name, point)
         return result
 
     def _unpack(self, latent: torch.Tensor) -> Iterator[tuple[LatentSite, torch.Tensor]]:
-        # Dims left of the vector come from plates outside the guide (batches of samples).
         batch_shape = latent.shape[:-1]
         for name, site in self.sites.items():
             start, stop = self._slices[name]
             shape = site.init_unconstrained.shape
-            target = torch.broadcast_shapes(shape, batch_shape + (1,) * site.unconstrained_event_dim)
-            yield site, latent[..., start:stop].reshape(target)
+            if batch_shape:
+                # Dims left of the vector come from plates outside the guide (batches of samples).
+                shape = torch.broadcast_shapes(shape, batch_shape + (1,) * site.unconstrained_event_dim)
+            yield site, latent[..., start:stop].reshape(shape)
 
     @torch.no_grad()
     def median(self, *args: Any, **kwargs: Any) -> dict[str, torch.Tensor]:

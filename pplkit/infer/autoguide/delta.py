@@ -37,14 +37,14 @@ class AutoDelta(AutoGuide):
         super().__init__(model, init_loc_fn=init_loc_fn, create_plates=create_plates)
         self._inits: dict[str, torch.Tensor] = {}
 
-    def _setup_sites(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    def _setup_sites(self) -> None:
         self._inits = {name: repeat_to_full_size(site.init, site, site.event_dim) for name, site in self.sites.items()}
 
     def _param_name(self, site: LatentSite) -> str:
         return f"{self.prefix}.{site.name}"
 
     def forward(self, *args: Any, **kwargs: Any) -> dict[str, torch.Tensor]:
-        plates = self._create_plates(args, kwargs) if self._plate_frames else {}
+        plates = self._create_plates(args, kwargs)
         result = {}
         for name, site in self.sites.items():
             with self._enter(plates, site.frames):

@@ -37,12 +37,12 @@ class AutoDiagonalNormal(AutoContinuous):
         super().__init__(model, init_loc_fn=init_loc_fn)
         self.init_scale = check_init_scale(self, init_scale)
 
-    def _setup_sites(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        super()._setup_sites(args, kwargs)
-        self._scale_init = torch.full_like(self._init_loc(), self.init_scale)
+    def _setup_sites(self) -> None:
+        super()._setup_sites()
+        self._scale_init = torch.full_like(self._loc_init, self.init_scale)
 
     def _params(self, read: Any) -> tuple[torch.Tensor, torch.Tensor]:
-        loc = read(f"{self.prefix}.loc", self._init_loc(), constraints.real)
+        loc = read(f"{self.prefix}.loc", self._loc_init, constraints.real)
         scale = read(f"{self.prefix}.scale", self._scale_init, constraints.positive)
         return loc, scale
 

@@ -17,7 +17,6 @@ import torch
 from torch.distributions import Independent, transform_to
 
 from ...distributions import MaskedDistribution
-from ...plate import broadcast_to_plates
 from ...runtime import Handler, Message, SiteKind
 
 __all__ = [
@@ -149,9 +148,6 @@ class InitMessenger(Handler):
                 "continuous. Autoguides fit continuous latent variables; write a guide for this site by hand "
                 "(e.g. a Bernoulli with a learnable probability)"
             )
-        # The plates inside the model have already marked the message; broadcast now so
-        # that init_fn sees the site's full batch shape.
-        broadcast_to_plates(msg)
         with torch.no_grad():
             value = self.init_fn(msg)
         msg.value = _checked(msg, value, self.init_fn)

@@ -14,8 +14,9 @@ import torch
 from torch.distributions import Distribution, constraints
 
 from ... import distributions as dist
-from ...handlers import block, replay, substitute, trace
+from ...handlers import block, substitute
 from ...primitives import param
+from ..elbo import Trace_ELBO
 from .continuous import AutoContinuous
 from .multivariate_normal import AutoMultivariateNormal
 
@@ -35,7 +36,7 @@ class AutoLaplaceApproximation(AutoContinuous):
     """
 
     def _loc(self, read: Any) -> torch.Tensor:
-        return read(f"{self.prefix}.loc", self._init_loc(), constraints.real)
+        return read(f"{self.prefix}.loc", self._loc_init, constraints.real)
 
     def get_posterior(self, *args: Any, **kwargs: Any) -> Distribution:
         return dist.Delta(self._loc(param), event_dim=1)
@@ -56,13 +57,10 @@ class AutoLaplaceApproximation(AutoContinuous):
         name = f"{self.prefix}.loc"
 
         def neg_log_joint(u: torch.Tensor) -> torch.Tensor:
+            # -ELBO of the point mass at u: log q is only the Delta's Jacobian terms, so this
+            # is -log p in unconstrained space.
             with block(), substitute(data={name: u}):
-                with trace() as guide_tracer:
-                    self(*args, **kwargs)
-                with trace() as model_tracer, replay(trace=guide_tracer.trace):
-                    self.model(*args, **kwargs)
-            # log q here is the Delta's Jacobian terms, so this is -log p in unconstrained space.
-            return guide_tracer.trace.log_prob_sum() - model_tracer.trace.log_prob_sum()
+                return Trace_ELBO().differentiable_loss(self.model, self, *args, **kwargs)
 
         hessian = torch.autograd.functional.hessian(neg_log_joint, loc)
         try:

@@ -45,17 +45,17 @@ class AutoLowRankMultivariateNormal(AutoContinuous):
         self.rank = rank
         self._cov_factor_init: torch.Tensor | None = None
 
-    def _setup_sites(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        super()._setup_sites(args, kwargs)
+    def _setup_sites(self) -> None:
+        super()._setup_sites()
         if self.rank is None:
             self.rank = default_rank(self.latent_dim)
         # Random, so that W W^T has about the diagonal's scale on average (as Pyro).
         self._cov_factor_init = torch.randn(self.latent_dim, self.rank) / self.rank**0.5
-        self._scale_init = torch.full_like(self._init_loc(), 0.5**0.5 * self.init_scale)
+        self._scale_init = torch.full_like(self._loc_init, 0.5**0.5 * self.init_scale)
 
     def _factors(self, read: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         assert self._cov_factor_init is not None
-        loc = read(f"{self.prefix}.loc", self._init_loc(), constraints.real)
+        loc = read(f"{self.prefix}.loc", self._loc_init, constraints.real)
         scale = read(f"{self.prefix}.scale", self._scale_init, constraints.positive)
         cov_factor = read(f"{self.prefix}.cov_factor", self._cov_factor_init, constraints.real)
         return loc, scale, cov_factor

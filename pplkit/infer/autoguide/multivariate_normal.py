@@ -43,9 +43,9 @@ class AutoMultivariateNormal(AutoContinuous):
         # Set by AutoLaplaceApproximation.laplace_approximation: fixed tensors, no params.
         self._fixed: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
 
-    def _setup_sites(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        super()._setup_sites(args, kwargs)
-        loc_init = self._init_loc()
+    def _setup_sites(self) -> None:
+        super()._setup_sites()
+        loc_init = self._loc_init
         self._scale_init = torch.full_like(loc_init, self.init_scale)
         self._eye = torch.eye(self.latent_dim, dtype=loc_init.dtype, device=loc_init.device)
 
@@ -54,7 +54,7 @@ class AutoMultivariateNormal(AutoContinuous):
         if self._fixed is not None:
             loc, scale, scale_tril = self._fixed
             return loc, scale[:, None] * scale_tril
-        loc = read(f"{self.prefix}.loc", self._init_loc(), constraints.real)
+        loc = read(f"{self.prefix}.loc", self._loc_init, constraints.real)
         scale = read(f"{self.prefix}.scale", self._scale_init, constraints.positive)
         raw_tril = read(f"{self.prefix}.scale_tril", self._eye, constraints.real)
         unit_tril = raw_tril.tril(-1) + self._eye

@@ -117,7 +117,7 @@ class AutoNormal(AutoGuide):
         self.init_scale = check_init_scale(self, init_scale)
         self._plan: list[_NormalSite] = []
 
-    def _setup_sites(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    def _setup_sites(self) -> None:
         plan = []
         for name, site in self.sites.items():
             loc = repeat_to_full_size(site.init_unconstrained, site, site.unconstrained_event_dim)
@@ -135,13 +135,10 @@ class AutoNormal(AutoGuide):
         self._plan = plan
 
     def forward(self, *args: Any, **kwargs: Any) -> dict[str, torch.Tensor]:
-        plates = self._create_plates(args, kwargs) if self._plate_frames else {}
+        plates = self._create_plates(args, kwargs)
         result = {}
         for entry in self._plan:
-            if entry.site.frames:
-                with self._enter(plates, entry.site.frames):
-                    result[entry.site.name] = self._sample(entry)
-            else:
+            with self._enter(plates, entry.site.frames):
                 result[entry.site.name] = self._sample(entry)
         return result
 

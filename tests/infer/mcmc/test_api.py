@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 import torch
-from torch.distributions import Distribution
 
 import pplkit
 import pplkit.distributions as dist
 from pplkit import plate, poutine
 from pplkit.infer.mcmc import MCMC, NUTS
+from pplkit.util import default_validate_args
 
 DATA = torch.tensor([0.3, -0.5, 1.2, 0.8])
 
@@ -86,7 +86,7 @@ def test_sampling_is_hidden_from_outer_handlers_and_restores_validation():
     with poutine.trace() as outer:
         small_run()
     assert len(outer.trace) == 0
-    assert Distribution._validate_args
+    assert default_validate_args() is True and dist.Normal(0.0, 1.0)._validate_args
 
 
 def test_runs_inside_no_grad():
