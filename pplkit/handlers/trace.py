@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from .._compat import add_note
 from ..runtime import Handler, Message
 from ..trace import Trace
 
@@ -31,13 +32,14 @@ class trace(Handler):
     def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
         super().__exit__(exc_type, exc_value, traceback)
         if isinstance(exc_value, Exception) and not getattr(exc_value, "_pplkit_traced", False):
-            # The model's own error, plus where in the model it happened.
+            # The program's own error, plus where in it it happened. Inference tags the
+            # error with the role ("model", "guide") of the function that raised it.
             exc_value._pplkit_traced = True  # type: ignore[attr-defined]
+            exc_value._pplkit_partial_trace = self.trace  # type: ignore[attr-defined]
+            role = getattr(exc_value, "_pplkit_role", None) or ("model" if self.fn is not None else "program")
             names = list(self.trace.nodes)
             where = f"after site '{names[-1]}'" if names else "before its first site"
-            exc_value.add_note(
-                f"pplkit: raised while tracing the model, {where}.\n" + self.trace.format_shapes()
-            )
+            add_note(exc_value, f"pplkit: raised while tracing the {role}, {where}.\n" + self.trace.format_shapes())
 
     def postprocess(self, msg: Message) -> None:
         self.trace.add_site(msg)

@@ -1,0 +1,78 @@
+"""Turning an error raised deep inside a model into one that names its cause.
+
+When a guide hands the model a value outside a site's support (a Normal guide for a
+``Uniform(0, 10)`` scale, say), the model rarely fails at that site: it fails later,
+where the value is used (``Normal(0., sigma)`` with a negative scale), and torch's
+message names only the later distribution's argument. These helpers run only after
+an error has happened, so they cost nothing on the training path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from ..runtime import Message, SiteKind
+from ..trace import Trace
+
+__all__ = ["value_outside_support"]
+
+
+def _outside_support(msg: Message) -> bool:
+    support = getattr(msg.fn, "support", None)
+    if support is None or not isinstance(msg.value, torch.Tensor):
+        return False
+    try:
+        return not bool(support.check(msg.value).all())
+    except Exception:  # a support that cannot check a value of this shape says nothing
+        return False
+
+
+def value_outside_support(error: BaseException) -> ValueError | None:
+    """A clearer error when the model's partial trace holds a latent value outside its support, else None.
+
+    Example::
+
+        >>> import pplkit, pplkit.distributions as dist, torch
+        >>> def model():
+        ...     sigma = pplkit.sample("sigma", dist.Uniform(0.0, 10.0))
+        ...     pplkit.sample("obs", dist.Normal(0.0, sigma), obs=torch.tensor(1.0))
+        >>> conditioned = pplkit.poutine.condition(model, {"sigma": torch.tensor(-0.5)})
+        >>> try:
+        ...     pplkit.poutine.trace(conditioned).get_trace()
+        ... except ValueError as e:
+        ...     print(value_outside_support(e))
+        model site 'sigma' got the value -0.5, outside the support ... of Uniform(...). ...
+    """
+    partial: Trace | None = getattr(error, "_pplkit_partial_trace", None)
+    if partial is None:
+        return None
+    for msg in partial.nodes.values():
+        if msg.kind is SiteKind.SAMPLE and not msg.is_observed and _outside_support(msg):
+            return ValueError(_message(msg, error))
+    return None
+
+
+def _message(msg: Message, error: BaseException) -> str:
+    value = msg.value.detach()
+    shown = value.item() if value.numel() == 1 else f"a tensor of shape {tuple(value.shape)} with values outside it"
+    if isinstance(shown, float):
+        shown = f"{shown:.4g}"
+    first_line = (str(error).splitlines() or [""])[0]
+    if len(first_line) > 160:
+        first_line = first_line[:157] + "..."
+    return (
+        f"model site '{msg.name}' got the value {shown}, outside the support {msg.fn.support} of "
+        f"{_describe(msg.fn)}. The value came from the guide (or a condition/substitute), and the model failed "
+        f"further on because of it, with {type(error).__name__}: {first_line}\n"
+        f"Fix: give '{msg.name}' in the guide a distribution with the same support: an autoguide such as "
+        "AutoNormal(model) does this by mapping its Normal into the support; in a hand-written guide use e.g. "
+        "dist.LogNormal for a positive site, or dist.TransformedDistribution(dist.Normal(loc, scale), "
+        f"biject_to(support)) with the model's support."
+    )
+
+
+def _describe(fn: Any) -> str:
+    text = repr(fn)
+    return text if len(text) <= 80 else type(fn).__name__

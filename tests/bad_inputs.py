@@ -1,0 +1,340 @@
+"""The bad-input catalogue: inputs a new user might give pplkit, and what pplkit says to each.
+
+Every entry is one probe: ``setup`` prepares a scratch folder (and maybe the param
+store), ``act`` does the bad (or tricky) thing. An entry either expects an error whose
+message names the site, argument or file at fault (``names``) and the fix (``fix``),
+or expects no error (``error=None``): then ``act`` itself checks that the answer is
+right and returns a sentence saying what pplkit did.
+
+``tests/test_bad_inputs.py`` runs every entry and also checks that nothing was lost:
+the param store, the files in the scratch folder and the handler stack are the same
+after a failure as before it. The table in ``docs/bad-inputs.md`` is generated from
+these entries (``python -m tests.bad_inputs --write docs/bad-inputs.md``), and a test
+fails when the committed file differs, so the catalogue cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+import pplkit
+import pplkit.distributions as dist
+from pplkit import handlers, plate, sample
+from pplkit.distributions import constraints
+from pplkit.infer import SVI, Trace_ELBO
+from pplkit.infer.autoguide import AutoNormal
+from pplkit.infer.elbo import NonFiniteLossError
+from pplkit.optim import Adam
+
+
+@dataclass(frozen=True)
+class BadInput:
+    """One probe of the catalogue."""
+
+    area: str  # where the mistake is made: "model", "inference", "param files", ...
+    title: str  # the input, as a user would describe it (markdown)
+    act: Callable[[Path, Any], Any]  # does it; gets the scratch folder and setup's result
+    error: type[BaseException] | None  # the exception expected, or None: a correct answer
+    names: tuple[str, ...] = ()  # fragments naming the site / argument / file at fault
+    fix: tuple[str, ...] = ()  # fragments of the suggested fix
+    setup: Callable[[Path], Any] = field(default=lambda folder: None)
+
+
+def store_contents() -> dict[str, tuple[torch.Tensor, str, int | None]]:
+    """A copy of what the param store holds: each param's unconstrained value, constraint and event_dim."""
+    store = pplkit.get_param_store()
+    return {
+        name: (u.detach().clone(), repr(store.constraint(name)), store.event_dim(name))
+        for name, u in store.named_parameters()
+    }
+
+
+class _Checkpoint:
+    contents: dict[str, tuple[torch.Tensor, str, int | None]] | None = None
+
+
+CHECKPOINT = _Checkpoint()
+
+
+def checkpoint() -> None:
+    """Called by a probe that trains a while before failing: the store as it is now must survive the failure."""
+    CHECKPOINT.contents = store_contents()
+
+
+def message_of(error: BaseException) -> str:
+    """What the user reads: the message and any notes pplkit added."""
+    notes = getattr(error, "__notes__", None) or []
+    return "\n".join([str(error), *notes])
+
+
+# -- the model mistakes -------------------------------------------------------------------------
+
+N = 20
+
+
+def _regression_data() -> tuple[torch.Tensor, torch.Tensor]:
+    x = torch.linspace(-1.0, 1.0, N)
+    return x, 2.0 * x + 0.3 * torch.sin(7.0 * x)
+
+
+def _regression(x: torch.Tensor, y: torch.Tensor) -> None:
+    w = sample("w", dist.Normal(0.0, 10.0))
+    s = sample("s", dist.HalfNormal(1.0))
+    with plate("data", len(x)):
+        sample("obs", dist.Normal(w * x, s), obs=y)
+
+
+def column_obs_in_a_plate(folder: Path, _: Any) -> None:
+    x, y = _regression_data()
+    svi = SVI(_regression, AutoNormal(_regression), Adam({"lr": 0.01}), Trace_ELBO())
+    svi.step(x, y.unsqueeze(-1))  # a column, as df[["y"]].values gives
+
+
+def int_obs_for_a_bernoulli(folder: Path, _: Any) -> str:
+    labels = torch.tensor([0, 1, 1, 0, 1], dtype=torch.int64)
+
+    def model(labels: torch.Tensor) -> None:
+        p = sample("p", dist.Beta(2.0, 2.0))
+        with plate("data", len(labels)):
+            sample("obs", dist.Bernoulli(p), obs=labels)
+
+    tr = handlers.trace(handlers.condition(model, {"p": torch.tensor(0.3)})).get_trace(labels)
+    expected = torch.distributions.Bernoulli(torch.tensor(0.3)).log_prob(labels.float()).sum()
+    got = tr.nodes["obs"].fn.log_prob(tr.nodes["obs"].value).sum()
+    assert torch.allclose(got, expected), (got, expected)
+    return "accepted: int and bool data are scored as floats (Categorical keeps its integer indices)"
+
+
+def torch_distribution_with_an_autoguide(folder: Path, _: Any) -> str:
+    def model() -> None:
+        sample("z", torch.distributions.Normal(1.0, 2.0))
+
+    guide = AutoNormal(model)
+    SVI(model, guide, Adam({"lr": 0.01}), Trace_ELBO()).step()
+    assert guide.median()["z"].shape == ()
+    return "accepted: the torch distribution is used as the matching pplkit class (it gains .shape(), .to_event())"
+
+
+# -- inference set-up mistakes ------------------------------------------------------------------
+
+
+def _latent_model() -> None:
+    sample("z", dist.Normal(0.0, 1.0))
+
+
+def optim_class_instead_of_optimizer(folder: Path, _: Any) -> None:
+    SVI(_latent_model, AutoNormal(_latent_model), torch.optim.Adam, Trace_ELBO())
+
+
+def loss_class_instead_of_instance(folder: Path, _: Any) -> None:
+    SVI(_latent_model, AutoNormal(_latent_model), Adam({"lr": 0.01}), Trace_ELBO)  # type: ignore[arg-type]
+
+
+def scale_without_keyword(folder: Path, _: Any) -> None:
+    with handlers.scale(2.0):  # type: ignore[arg-type]
+        _latent_model()
+
+
+def block_without_keyword(folder: Path, _: Any) -> None:
+    with handlers.block(["z"]):  # type: ignore[arg-type]
+        _latent_model()
+
+
+def _scale_model(data: torch.Tensor) -> None:
+    sigma = sample("sigma", dist.Uniform(0.0, 10.0))
+    with plate("data", len(data)):
+        sample("obs", dist.Normal(0.0, sigma), obs=data)
+
+
+def _scale_data() -> torch.Tensor:
+    return torch.linspace(-2.0, 2.0, 100)
+
+
+def normal_guide_for_a_uniform_site(folder: Path, _: Any) -> None:
+    def guide(data: torch.Tensor) -> None:
+        loc = pplkit.param("sigma_loc", torch.tensor(0.0))
+        sample("sigma", dist.Normal(loc, 1.0))
+
+    svi = SVI(_scale_model, guide, Adam({"lr": 0.01}), Trace_ELBO())
+    for _step in range(20):  # the guide's draws go negative within a few steps
+        checkpoint()
+        svi.step(_scale_data())
+
+
+def error_raised_in_the_guide(folder: Path, _: Any) -> None:
+    def guide(data: torch.Tensor) -> None:
+        loc = pplkit.param("sigma_loc", torch.tensor(1.0), constraint=constraints.positive)
+        sample("sigma", dist.LogNormal(loc.log(), 0.1))
+        raise KeyError("column 'sigma_scale'")  # a bug in the user's guide
+
+    SVI(_scale_model, guide, Adam({"lr": 0.01}), Trace_ELBO()).step(_scale_data())
+
+
+def learning_rate_too_large(folder: Path, _: Any) -> None:
+    svi = SVI(_scale_model, AutoNormal(_scale_model), Adam({"lr": 10.0}), Trace_ELBO())
+    for _step in range(500):
+        checkpoint()
+        svi.step(_scale_data())
+
+
+ENTRIES: list[BadInput] = [
+    BadInput(
+        "model",
+        "obs of shape (N, 1) (`df[['y']].values`) inside `plate('data', N)`",
+        column_obs_in_a_plate,
+        ValueError,
+        names=("site 'obs'", "dim -2", "'data'"),
+        fix=("squeeze(-1)", ".to_event(1)"),
+    ),
+    BadInput(
+        "model",
+        "int64 0/1 labels as obs of a Bernoulli",
+        int_obs_for_a_bernoulli,
+        None,
+    ),
+    BadInput(
+        "model",
+        "a plain `torch.distributions.Normal` in a model fitted with `AutoNormal`",
+        torch_distribution_with_an_autoguide,
+        None,
+    ),
+    BadInput(
+        "guide",
+        "a Normal guide for `sigma ~ Uniform(0, 10)` (its draws go negative)",
+        normal_guide_for_a_uniform_site,
+        ValueError,
+        names=("model site 'sigma'", "outside the support", "Uniform"),
+        fix=("AutoNormal(model)", "same support"),
+    ),
+    BadInput(
+        "guide",
+        "an error raised inside the guide",
+        error_raised_in_the_guide,
+        KeyError,
+        names=("tracing the guide", "after site 'sigma'"),
+        fix=("column 'sigma_scale'",),
+    ),
+    BadInput(
+        "inference",
+        "`Adam({'lr': 10.0})`: training diverges after a few steps",
+        learning_rate_too_large,
+        NonFiniteLossError,
+        names=("model site", "lr=10.0"),
+        fix=("clear_param_store()", "Adam({'lr': 1})"),
+    ),
+    BadInput(
+        "inference",
+        "`SVI(model, guide, torch.optim.Adam, loss)` (torch's optimizer class)",
+        optim_class_instead_of_optimizer,
+        TypeError,
+        names=("optim", "Adam"),
+        fix=("pplkit.optim.Adam({'lr'",),
+    ),
+    BadInput(
+        "inference",
+        "`SVI(..., loss=Trace_ELBO)` (the class, no parentheses)",
+        loss_class_instead_of_instance,
+        TypeError,
+        names=("loss", "Trace_ELBO"),
+        fix=("loss=Trace_ELBO()",),
+    ),
+    BadInput(
+        "handlers",
+        "`with scale(2.0):` (the factor passed as the model)",
+        scale_without_keyword,
+        TypeError,
+        names=("scale", "2.0 is not callable"),
+        fix=("scale(scale=2.0)",),
+    ),
+    BadInput(
+        "handlers",
+        "`with block(['z']):` (the names passed as the model)",
+        block_without_keyword,
+        TypeError,
+        names=("block", "['z'] is not callable"),
+        fix=("block(hide=['z'])",),
+    ),
+]
+
+
+# -- the generated table ------------------------------------------------------------------------
+
+
+def run_entry(entry: BadInput, folder: Path) -> str:
+    """Run one probe in ``folder`` (seeded) and return what pplkit says, for the table."""
+    pplkit.clear_param_store()
+    pplkit.set_rng_seed(0)
+    state = entry.setup(folder)
+    try:
+        result = entry.act(folder, state)
+    except Exception as error:  # the probe's own error is the result
+        if entry.error is None:
+            raise
+        return message_of(error)
+    if entry.error is not None:
+        raise AssertionError(f"{entry.title}: expected {entry.error.__name__}, got no error")
+    return str(result)
+
+
+def _cell(text: str, folder: Path) -> str:
+    text = text.replace(str(folder), "<folder>")
+    text = re.sub(r" at 0x[0-9a-f]+", "", text)
+    text = " ".join(text.split())
+    return text.replace("|", "\\|")
+
+
+def render(folder_for: Callable[[int], Path]) -> str:
+    """The markdown of docs/bad-inputs.md: a table, one row per entry, messages as pplkit prints them."""
+    lines = [
+        "# The bad-input catalogue",
+        "",
+        "Inputs a new user might give pplkit, and what pplkit says to each. Generated by",
+        "`python -m tests.bad_inputs --write docs/bad-inputs.md` from the entries in `tests/bad_inputs.py`,",
+        "which `tests/test_bad_inputs.py` runs (and checks that the param store, the files and the",
+        "handler stack are unchanged after each error); a test fails when this file is out of date.",
+        "",
+        "| area | input | what pplkit says |",
+        "| --- | --- | --- |",
+    ]
+    for i, entry in enumerate(ENTRIES):
+        folder = folder_for(i)
+        said = run_entry(entry, folder)
+        kind = "" if entry.error is None else f"**{entry.error.__name__}**: "
+        lines.append(f"| {entry.area} | {entry.title} | {kind}{_cell(said, folder)} |")
+    return "\n".join(lines) + "\n"
+
+
+def _scratch_folders(root: Path) -> Callable[[int], Path]:
+    def folder_for(i: int) -> Path:
+        folder = root / f"entry{i}"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    return folder_for
+
+
+def main(argv: list[str] | None = None) -> int:
+    import tempfile
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", type=Path, help="write the markdown table to this file (else print it)")
+    options = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as root:
+        text = render(_scratch_folders(Path(root)))
+    if options.write is None:
+        sys.stdout.write(text)
+    else:
+        options.write.write_text(text)
+    return 0
+
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
