@@ -16,6 +16,7 @@ fails when the committed file differs, so the catalogue cannot drift from the co
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -23,11 +24,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 import torch
+from torch.distributions.constraints import Constraint
 
 import pplkit
 import pplkit.distributions as dist
 from pplkit import handlers, plate, sample
-from pplkit.distributions import constraints
+from pplkit.distributions import constraints, transform_to, transforms
 from pplkit.infer import SVI, Trace_ELBO
 from pplkit.infer.autoguide import AutoNormal
 from pplkit.infer.elbo import NonFiniteLossError
@@ -184,6 +186,92 @@ def learning_rate_too_large(folder: Path, _: Any) -> None:
         svi.step(_scale_data())
 
 
+# -- param files ------------------------------------------------------------------------------
+
+
+class AtLeast(Constraint):
+    """A user's own constraint class, with a plain field (saved by value)."""
+
+    def __init__(self, lower: float) -> None:
+        self.lower = lower
+        super().__init__()
+
+    def check(self, value: torch.Tensor) -> torch.Tensor:
+        return value >= self.lower
+
+
+@transform_to.register(AtLeast)
+def _to_at_least(constraint: AtLeast) -> transforms.Transform:
+    return transforms.ComposeTransform([transforms.ExpTransform(), transforms.AffineTransform(constraint.lower, 1.0)])
+
+
+def _store_with_params(folder: Path) -> Path:
+    store = pplkit.get_param_store()
+    store.get_param("loc", torch.tensor([0.5, -1.0]))
+    store.get_param("scale", torch.tensor(2.0), constraints.positive)
+    path = folder / "fit.pt"
+    store.save(path)
+    return path
+
+
+def saved_file_is_readable_by_others(folder: Path, path: Path) -> str:
+    umask = os.umask(0)
+    os.umask(umask)
+    mode = path.stat().st_mode & 0o777
+    assert mode == 0o666 & ~umask, oct(mode)
+    return "saved with the mode any new file gets (0o666 less the umask), so a class can load the teacher's file"
+
+
+def unreadable_param_file(folder: Path, path: Path) -> None:
+    # As root every file is readable, so the refusal the student's account would meet is simulated.
+    def refuse(self: Path) -> bytes:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    original = Path.read_bytes
+    Path.read_bytes = refuse  # type: ignore[method-assign]
+    try:
+        pplkit.get_param_store().load(path)
+    finally:
+        Path.read_bytes = original  # type: ignore[method-assign]
+
+
+def save_into_a_missing_folder(folder: Path, path: Path) -> None:
+    pplkit.get_param_store().save(folder / "results" / "fit.pt")
+
+
+def hand_edited_constraint_field(folder: Path, path: Path) -> None:
+    state = torch.load(path, weights_only=True)
+    state["params"]["scale"]["constraint"] = {"class": "greater_than", "fields": {"lower_bound": "zero"}}
+    edited = folder / "edited.pt"
+    torch.save(state, edited)
+    try:
+        pplkit.get_param_store().load(edited)
+    finally:
+        edited.unlink()
+
+
+def custom_constraint_round_trip(folder: Path, _: Any) -> str:
+    store = pplkit.get_param_store()
+    store.get_param("rate", torch.tensor(3.0), AtLeast(1.0))
+    store.save(folder / "custom.pt")
+    store.clear()
+    store.load(folder / "custom.pt")  # with torch.load(weights_only=True)
+    assert isinstance(store.constraint("rate"), AtLeast) and store.constraint("rate").lower == 1.0
+    assert torch.allclose(store["rate"], torch.tensor(3.0))
+    return "saved by value (class name and fields, no pickle) and loaded with weights_only=True"
+
+
+def custom_constraint_not_defined_when_loading(folder: Path, path: Path) -> None:
+    state = torch.load(path, weights_only=True)
+    state["params"]["scale"]["constraint"] = {"class": "course_utils.Bounded", "fields": {}}
+    edited = folder / "edited.pt"
+    torch.save(state, edited)
+    try:
+        pplkit.get_param_store().load(edited)
+    finally:
+        edited.unlink()
+
+
 ENTRIES: list[BadInput] = [
     BadInput(
         "model",
@@ -228,6 +316,55 @@ ENTRIES: list[BadInput] = [
         NonFiniteLossError,
         names=("model site", "lr=10.0"),
         fix=("clear_param_store()", "Adam({'lr': 1})"),
+    ),
+    BadInput(
+        "param files",
+        "a param file saved by the teacher, loaded by a student",
+        saved_file_is_readable_by_others,
+        None,
+        setup=_store_with_params,
+    ),
+    BadInput(
+        "param files",
+        "`load` of a param file the user may not read",
+        unreadable_param_file,
+        PermissionError,
+        names=("no permission to read", "fit.pt"),
+        fix=("chmod a+r",),
+        setup=_store_with_params,
+    ),
+    BadInput(
+        "param files",
+        "`save` into a folder that does not exist",
+        save_into_a_missing_folder,
+        FileNotFoundError,
+        names=("results/fit.pt", "does not exist"),
+        fix=("mkdir(parents=True)",),
+        setup=_store_with_params,
+    ),
+    BadInput(
+        "param files",
+        "a hand-edited param file whose constraint field has the wrong type",
+        hand_edited_constraint_field,
+        ValueError,
+        names=("edited.pt", "param 'scale'", "GreaterThan(lower_bound=zero)"),
+        fix=("save the file again", "left as it was"),
+        setup=_store_with_params,
+    ),
+    BadInput(
+        "param files",
+        "saving a param with a user-defined `Constraint` subclass",
+        custom_constraint_round_trip,
+        None,
+    ),
+    BadInput(
+        "param files",
+        "loading a file whose constraint class is not defined in this session",
+        custom_constraint_not_defined_when_loading,
+        ValueError,
+        names=("param 'scale'", "course_utils.Bounded"),
+        fix=("define or import it before loading", "register_constraint"),
+        setup=_store_with_params,
     ),
     BadInput(
         "inference",
