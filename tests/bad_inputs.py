@@ -29,8 +29,9 @@ from torch.distributions.constraints import Constraint
 import pplkit
 import pplkit.distributions as dist
 from pplkit import handlers, plate, sample
+from pplkit.datasets import DatasetNotFoundError, DatasetValidationError, load_rugged
 from pplkit.distributions import constraints, transform_to, transforms
-from pplkit.infer import SVI, Trace_ELBO
+from pplkit.infer import SVI, Predictive, Trace_ELBO
 from pplkit.infer.autoguide import AutoNormal
 from pplkit.infer.elbo import NonFiniteLossError
 from pplkit.optim import Adam
@@ -272,6 +273,84 @@ def custom_constraint_not_defined_when_loading(folder: Path, path: Path) -> None
         edited.unlink()
 
 
+# -- plates, prediction and data files --------------------------------------------------------
+
+
+def empty_plate(folder: Path, _: Any) -> None:
+    data = torch.zeros(0)  # e.g. a filter that kept no rows
+    with plate("data", len(data)):
+        sample("obs", dist.Normal(0.0, 1.0), obs=data)
+
+
+def _local_latent_model(y: torch.Tensor) -> None:
+    mu = sample("mu", dist.Normal(0.0, 5.0))
+    with plate("data", len(y)):
+        z = sample("z", dist.Normal(mu, 1.0))
+        sample("obs", dist.Normal(z, 0.5), obs=y)
+
+
+def _fitted_local_guide(folder: Path) -> AutoNormal:
+    guide = AutoNormal(_local_latent_model)
+    svi = SVI(_local_latent_model, guide, Adam({"lr": 0.05}), Trace_ELBO())
+    for _step in range(3):
+        svi.step(torch.linspace(-1.0, 1.0, 10))
+    return guide
+
+
+def predictive_on_fewer_rows(folder: Path, guide: AutoNormal) -> None:
+    Predictive(_local_latent_model, guide=guide, num_samples=5)(torch.zeros(4))
+
+
+def _with_data_dir(value: str, action: Callable[[], Any]) -> Any:
+    saved = os.environ.get("PPLKIT_DATA_DIR")
+    os.environ["PPLKIT_DATA_DIR"] = value
+    try:
+        return action()
+    finally:
+        if saved is None:
+            del os.environ["PPLKIT_DATA_DIR"]
+        else:
+            os.environ["PPLKIT_DATA_DIR"] = saved
+
+
+def _original_csv() -> bytes:
+    return (Path(os.environ.get("PPLKIT_DATA_DIR") or Path(__file__).parent.parent.parent / "shared" / "data")
+            / "rugged_data.csv").read_bytes()
+
+
+def _data_file(transform: Callable[[bytes], bytes]) -> Callable[[Path], Path]:
+    def setup(folder: Path) -> Path:
+        (folder / "rugged_data.csv").write_bytes(transform(_original_csv()))
+        return folder
+
+    return setup
+
+
+def load_from(folder: Path, data_dir: Path) -> None:
+    _with_data_dir(str(data_dir), load_rugged)
+
+
+def _extra_rows(content: bytes) -> bytes:
+    lines = content.rstrip(b"\n").split(b"\n")
+    return b"\n".join(lines + lines[1:4]) + b"\n"
+
+
+def _semicolons(content: bytes) -> bytes:
+    return content.replace(b",", b";")
+
+
+def _utf16(content: bytes) -> bytes:
+    return content.decode("latin-1").encode("utf-16")
+
+
+def data_dir_names_the_csv(folder: Path, data_dir: Path) -> None:
+    _with_data_dir(str(data_dir / "rugged_data.csv"), load_rugged)
+
+
+def data_dir_empty(folder: Path, _: Any) -> None:
+    _with_data_dir("", load_rugged)
+
+
 ENTRIES: list[BadInput] = [
     BadInput(
         "model",
@@ -365,6 +444,67 @@ ENTRIES: list[BadInput] = [
         names=("param 'scale'", "course_utils.Bounded"),
         fix=("define or import it before loading", "register_constraint"),
         setup=_store_with_params,
+    ),
+    BadInput(
+        "model",
+        "a plate over empty data, `plate('data', len(data))` with `len(data) == 0`",
+        empty_plate,
+        ValueError,
+        names=("plate 'data'", "size 0"),
+        fix=("the data is empty",),
+    ),
+    BadInput(
+        "prediction",
+        "`Predictive` on 4 new rows after an `AutoNormal` with a local latent was fitted on 10",
+        predictive_on_fewer_rows,
+        ValueError,
+        names=("site 'z'", "plate 'data'", "size 10", "4 elements"),
+        fix=("keep only the global sites", "posterior_samples="),
+        setup=_fitted_local_guide,
+    ),
+    BadInput(
+        "data files",
+        "`rugged_data.csv` with 3 rows repeated at the end",
+        load_from,
+        DatasetValidationError,
+        names=("rugged_data.csv", "237 rows"),
+        fix=("rows added or repeated", "Replace it with the original"),
+        setup=_data_file(_extra_rows),
+    ),
+    BadInput(
+        "data files",
+        "`rugged_data.csv` saved with `;` between values",
+        load_from,
+        DatasetValidationError,
+        names=("rugged_data.csv", "';'"),
+        fix=("comma-separated",),
+        setup=_data_file(_semicolons),
+    ),
+    BadInput(
+        "data files",
+        "`rugged_data.csv` saved as UTF-16",
+        load_from,
+        DatasetValidationError,
+        names=("rugged_data.csv", "UTF-16"),
+        fix=("CSV (comma delimited)",),
+        setup=_data_file(_utf16),
+    ),
+    BadInput(
+        "data files",
+        "`PPLKIT_DATA_DIR` set to the CSV file itself",
+        data_dir_names_the_csv,
+        DatasetNotFoundError,
+        names=("PPLKIT_DATA_DIR", "which is a file"),
+        fix=("PPLKIT_DATA_DIR='<folder>'",),
+        setup=_data_file(lambda content: content),
+    ),
+    BadInput(
+        "data files",
+        "`PPLKIT_DATA_DIR=''` (set, but empty)",
+        data_dir_empty,
+        DatasetNotFoundError,
+        names=("PPLKIT_DATA_DIR", "empty"),
+        fix=("unset PPLKIT_DATA_DIR",),
     ),
     BadInput(
         "inference",

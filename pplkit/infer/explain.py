@@ -16,7 +16,7 @@ import torch
 from ..runtime import Message, SiteKind
 from ..trace import Trace
 
-__all__ = ["value_outside_support"]
+__all__ = ["check_samples_fit_plates", "value_outside_support"]
 
 
 def _outside_support(msg: Message) -> bool:
@@ -76,3 +76,36 @@ def _message(msg: Message, error: BaseException) -> str:
 def _describe(fn: Any) -> str:
     text = repr(fn)
     return text if len(text) <= 80 else type(fn).__name__
+
+
+def check_samples_fit_plates(structure: Trace, samples: dict[str, torch.Tensor]) -> None:
+    """Refuse samples of a local (plate) site drawn for another plate size than the model has now.
+
+    A guide with local latents, or MCMC samples of them, describe the rows they were
+    fitted on: predicting for 4 new rows with values for 10 old ones would otherwise
+    fail further on with a broadcasting error naming another site.
+
+    Example::
+
+        check_samples_fit_plates(model_structure, {"z": torch.zeros(100, 10)})  # model now has plate size 4
+    """
+    for name, value in samples.items():
+        msg = structure.nodes.get(name)
+        if msg is None or not isinstance(value, torch.Tensor):
+            continue
+        event_dim = len(getattr(msg.fn, "event_shape", ()))
+        draw_shape = value.shape[1:]  # samples carry num_samples as their leading dim
+        for frame in msg.cond_indep_stack:
+            if frame.dim is None:
+                continue
+            position = frame.dim - event_dim
+            if len(draw_shape) >= -position and draw_shape[position] not in (1, frame.size):
+                raise ValueError(
+                    f"Predictive: the samples of site '{name}' have size {draw_shape[position]} at plate "
+                    f"'{frame.name}' (dim {frame.dim}), but the model now has {frame.size} elements there. '{name}' is "
+                    "a local latent: its samples (from the guide, or posterior_samples) belong to the rows they "
+                    "were fitted on. To predict for other rows, keep only the global sites: "
+                    f"samples = Predictive(model, guide=guide, num_samples=n)(*training_args), then "
+                    f"Predictive(model, posterior_samples={{k: v for k, v in samples.items() if k != '{name}'}})"
+                    "(*new_args) draws the local sites afresh from the model"
+                )
