@@ -364,7 +364,8 @@ def _find_class(key: str) -> type[Constraint] | None:
         return cls
     todo: list[type] = [Constraint]
     while todo:  # the subclasses defined so far, depth first
-        for sub in todo.pop().__subclasses__():
+        subclasses: list[type] = todo.pop().__subclasses__()
+        for sub in subclasses:
             if f"{sub.__module__}.{sub.__qualname__}" == key:
                 return sub
             todo.append(sub)
