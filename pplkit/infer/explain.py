@@ -37,10 +37,12 @@ def value_outside_support(error: BaseException) -> ValueError | None:
         >>> import pplkit, pplkit.distributions as dist, torch
         >>> def model():
         ...     sigma = pplkit.sample("sigma", dist.Uniform(0.0, 10.0))
-        ...     pplkit.sample("obs", dist.Normal(0.0, sigma), obs=torch.tensor(1.0))
-        >>> conditioned = pplkit.poutine.condition(model, {"sigma": torch.tensor(-0.5)})
+        ...     if sigma < 0:  # what a Normal(0., sigma) further on would say, in torch's words
+        ...         raise ValueError("Expected parameter scale ... to satisfy the constraint GreaterThan(0.0)")
+        >>> guide = lambda: pplkit.sample("sigma", dist.Delta(torch.tensor(-0.5)))
+        >>> replayed = pplkit.poutine.replay(model, trace=pplkit.poutine.trace(guide).get_trace())
         >>> try:
-        ...     pplkit.poutine.trace(conditioned).get_trace()
+        ...     pplkit.poutine.trace(replayed).get_trace()
         ... except ValueError as e:
         ...     print(value_outside_support(e))
         model site 'sigma' got the value -0.5, outside the support ... of Uniform(...). ...
