@@ -171,7 +171,9 @@ def _read_rugged(source: Path | BinaryIO, label: str) -> pd.DataFrame:
     try:
         frame = pd.read_csv(io.BytesIO(content), encoding=RUGGED_ENCODING)
     except (ValueError, pd.errors.ParserError) as error:  # EmptyDataError is a ValueError
-        raise DatasetValidationError(f"{label} is not a readable CSV file: {error}") from None
+        raise DatasetValidationError(
+            f"{label} is not a readable CSV file: {error}. Replace it with the original from {RUGGED_URL}."
+        ) from None
     _validate_rugged(frame, label)
     return frame
 
@@ -187,7 +189,9 @@ def _validate_rugged(frame: pd.DataFrame, label: str) -> None:
         missing = [c for c in RUGGED_COLUMNS if c not in columns]
         extra = [c for c in columns if c not in RUGGED_COLUMNS]
         detail = f"missing {missing}, unexpected {extra}" if missing or extra else "in another order"
-        raise DatasetValidationError(f"{label} does not have the expected columns: {detail}.")
+        raise DatasetValidationError(
+            f"{label} does not have the expected columns: {detail}. Replace it with the original from {RUGGED_URL}."
+        )
     if len(frame) != RUGGED_ROWS:
         why = "truncated?" if len(frame) < RUGGED_ROWS else "rows added or repeated?"
         raise DatasetValidationError(
@@ -198,7 +202,8 @@ def _validate_rugged(frame: pd.DataFrame, label: str) -> None:
     if checksum != RUGGED_SHA256:
         raise DatasetValidationError(
             f"{label} has unexpected values in {list(RUGGED_CHECKSUM_COLUMNS)} "
-            f"(sha256 {checksum[:12]}..., expected {RUGGED_SHA256[:12]}...): the file is corrupt or edited."
+            f"(sha256 {checksum[:12]}..., expected {RUGGED_SHA256[:12]}...): the file is corrupt or edited. "
+            f"Replace it with the original from {RUGGED_URL}."
         )
 
 
@@ -216,7 +221,10 @@ def values_checksum(frame: pd.DataFrame, columns: tuple[str, ...], label: str = 
         try:
             values = pd.to_numeric(frame[name]).to_numpy(dtype="float64", na_value=np.nan)
         except (ValueError, TypeError):
-            raise DatasetValidationError(f"{label}: column {name!r} has non-numeric values.") from None
+            raise DatasetValidationError(
+                f"{label}: column {name!r} has non-numeric values. Replace the file with the original from "
+                f"{RUGGED_URL}."
+            ) from None
         values = np.round(values, CHECKSUM_DECIMALS) + 0.0
         values[np.isnan(values)] = np.nan
         digest.update(name.encode())

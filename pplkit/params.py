@@ -99,7 +99,10 @@ class ParamStore:
     def __getitem__(self, name: str) -> torch.Tensor:
         """The constrained value of an existing param."""
         if name not in self._unconstrained:
-            raise KeyError(f"param '{name}' is not in the param store (it has: {sorted(self._unconstrained)})")
+            raise KeyError(
+                f"param '{name}' is not in the param store (it has: {sorted(self._unconstrained)}); run the model "
+                "or guide that creates it (one svi.step) or load a saved store first"
+            )
         return self.get_param(name, constraint=self._constraints[name])
 
     def __setitem__(self, name: str, value: torch.Tensor) -> None:
@@ -223,7 +226,9 @@ class ParamStore:
         except Exception as e:
             raise ValueError(
                 f"could not read {str(path)!r} as a pplkit param-store file (truncated, corrupt, or not written "
-                f"by ParamStore.save): {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+                f"by ParamStore.save; files that would run code are refused): {type(e).__name__}: "
+                f"{str(e).splitlines()[0] if str(e) else ''}. Ask for the file again, written by "
+                "get_param_store().save(path)"
             ) from e
         try:
             self.set_state(state)
@@ -253,7 +258,10 @@ def _unconstrain(name: str, init: Init, constraint: Constraint) -> torch.Tensor:
     value = torch.as_tensor(init, dtype=None if isinstance(init, torch.Tensor) else torch.get_default_dtype())
     value = value.detach()
     if not value.is_floating_point():
-        raise TypeError(f"param '{name}': init must be a floating-point tensor, got dtype {value.dtype}")
+        raise TypeError(
+            f"param '{name}': init must be a floating-point tensor, got dtype {value.dtype}; "
+            "write e.g. torch.tensor(1.0) rather than torch.tensor(1), or pass init.float()"
+        )
     _check_support(name, value, constraint)
     with torch.no_grad():
         unconstrained = transform_to(constraint).inv(value).clone().contiguous()
@@ -424,10 +432,13 @@ def _parse_state(
     if not isinstance(state, dict) or state.get("format") != _FORMAT:
         raise ValueError("not a pplkit param-store file (no 'format' marker); was it written by ParamStore.save?")
     if state.get("version") != _VERSION:
-        raise ValueError(f"param-store format version {state.get('version')!r}; this pplkit reads version {_VERSION}")
+        raise ValueError(
+            f"param-store format version {state.get('version')!r}; this pplkit reads version {_VERSION}: save the "
+            "store again with this pplkit's get_param_store().save(path)"
+        )
     params = state.get("params")
     if not isinstance(params, dict):
-        raise ValueError("param-store file has no 'params' table")
+        raise ValueError("param-store file has no 'params' table; save it again with get_param_store().save(path)")
     unconstrained: dict[str, torch.Tensor] = {}
     constraint_of: dict[str, Constraint] = {}
     event_dims: dict[str, int | None] = {}

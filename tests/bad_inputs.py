@@ -125,6 +125,15 @@ def torch_distribution_with_an_autoguide(folder: Path, _: Any) -> str:
     return "accepted: the torch distribution is used as the matching pplkit class (it gains .shape(), .to_event())"
 
 
+def unconstrained_param_as_a_scale(folder: Path, _: Any) -> None:
+    def model(data: torch.Tensor) -> None:
+        sigma = pplkit.param("sigma", torch.tensor(-1.0))  # no constraint: nothing keeps it positive
+        with plate("data", len(data)):
+            sample("obs", dist.Normal(0.0, sigma), obs=data)
+
+    handlers.trace(model).get_trace(torch.zeros(3))
+
+
 # -- inference set-up mistakes ------------------------------------------------------------------
 
 
@@ -359,6 +368,14 @@ ENTRIES: list[BadInput] = [
         ValueError,
         names=("site 'obs'", "dim -2", "'data'"),
         fix=("squeeze(-1)", ".to_event(1)"),
+    ),
+    BadInput(
+        "model",
+        "a param without a constraint used as a Normal's scale, at a negative value",
+        unconstrained_param_as_a_scale,
+        ValueError,
+        names=("Expected parameter scale", "after site 'data'"),
+        fix=("constraint=constraints.positive",),
     ),
     BadInput(
         "model",
