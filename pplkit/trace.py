@@ -207,15 +207,17 @@ def check_log_prob_shape(msg: Message, log_p: torch.Tensor, role: str, max_plate
         ValueError: model site 'y': invalid log_prob shape (3, 3): ...
     """
     shape = log_p.shape
-    plate_of = {f.dim: f for f in msg.cond_indep_stack if f.dim is not None}
-    if not plate_of:
+    stack = msg.cond_indep_stack
+    if not any(f.dim is not None for f in stack):
         return
-    for dim in range(-len(shape), 0):
+    for dim in range(-len(shape), 0):  # runs at every step for every site: no allocation on the way
         size = shape[dim]
         if size == 1 or -dim > max_plate_nesting:
             continue
-        frame = plate_of.get(dim)
-        if frame is None or frame.size != size:
+        for frame in stack:
+            if frame.dim == dim and frame.size == size:
+                break
+        else:
             raise ValueError(_extra_dim_message(msg, shape, dim, role))
 
 
