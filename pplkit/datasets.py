@@ -93,14 +93,8 @@ def load_rugged() -> pd.DataFrame:
         df[["cont_africa", "rugged", "rgdppc_2000"]].describe()
     """
     local_dir = os.environ.get(DATA_DIR_ENV)
-    if local_dir:
-        path = Path(local_dir) / RUGGED_FILE
-        if not path.is_file():
-            raise DatasetNotFoundError(
-                f"{DATA_DIR_ENV} is set to {local_dir!r}, but {path} does not exist. "
-                f"Put {RUGGED_FILE} there, or unset {DATA_DIR_ENV} to use the cache in {cache_dir()}."
-            )
-        return _read_rugged(path, str(path))
+    if local_dir is not None:
+        return _read_rugged(_local_file(local_dir), str(Path(local_dir) / RUGGED_FILE))
 
     cached = cache_dir() / RUGGED_FILE
     cache_problem = ""
@@ -125,6 +119,29 @@ def load_rugged() -> pd.DataFrame:
     return frame
 
 
+def _local_file(local_dir: str) -> Path:
+    """The data file in the folder ``$PPLKIT_DATA_DIR`` names; every way of naming it wrongly is an error."""
+    if not local_dir.strip():
+        raise DatasetNotFoundError(
+            f"{DATA_DIR_ENV} is set but empty. Set it to the folder that holds {RUGGED_FILE}, or unset it "
+            f"(`unset {DATA_DIR_ENV}`, or `del os.environ['{DATA_DIR_ENV}']`) to use the cache in {cache_dir()}."
+        )
+    folder = Path(local_dir)
+    if folder.is_file():
+        hint = f"{DATA_DIR_ENV}={str(folder.parent)!r}" if folder.name == RUGGED_FILE else "the folder holding it"
+        raise DatasetNotFoundError(
+            f"{DATA_DIR_ENV} is set to {local_dir!r}, which is a file; it must name the folder that holds "
+            f"{RUGGED_FILE}. Set {hint} instead."
+        )
+    path = folder / RUGGED_FILE
+    if not path.is_file():
+        raise DatasetNotFoundError(
+            f"{DATA_DIR_ENV} is set to {local_dir!r}, but {path} does not exist. "
+            f"Put {RUGGED_FILE} there, or unset {DATA_DIR_ENV} to use the cache in {cache_dir()}."
+        )
+    return path
+
+
 def _download(url: str, timeout: float) -> bytes:
     """The bytes at ``url``; raises ``OSError`` (``URLError``, timeouts) when offline."""
     with urllib.request.urlopen(url, timeout=timeout) as response:
@@ -145,28 +162,48 @@ def _read_rugged(source: Path | BinaryIO, label: str) -> pd.DataFrame:
     """Parse and validate the ruggedness CSV; ``label`` names the source in errors."""
     import pandas as pd
 
+    content = source.read_bytes() if isinstance(source, Path) else source.read()
+    if content[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in content[:200]:
+        raise DatasetValidationError(
+            f"{label} is encoded as UTF-16 (a spreadsheet's 'Unicode text' export), not as a plain CSV file: "
+            f"save it again as 'CSV (comma delimited)', or replace it with the original from {RUGGED_URL}."
+        )
     try:
-        frame = pd.read_csv(source, encoding=RUGGED_ENCODING)
+        frame = pd.read_csv(io.BytesIO(content), encoding=RUGGED_ENCODING)
     except (ValueError, pd.errors.ParserError) as error:  # EmptyDataError is a ValueError
-        raise DatasetValidationError(f"{label} is not a readable CSV file: {error}") from None
+        raise DatasetValidationError(
+            f"{label} is not a readable CSV file: {error}. Replace it with the original from {RUGGED_URL}."
+        ) from None
     _validate_rugged(frame, label)
     return frame
 
 
 def _validate_rugged(frame: pd.DataFrame, label: str) -> None:
     columns = tuple(frame.columns)
+    if len(columns) == 1 and ";" in str(columns[0]):
+        raise DatasetValidationError(
+            f"{label} uses ';' between its values, not ',' (a spreadsheet set to a European locale saves it "
+            f"so): save it again as comma-separated CSV, or replace it with the original from {RUGGED_URL}."
+        )
     if columns != RUGGED_COLUMNS:
         missing = [c for c in RUGGED_COLUMNS if c not in columns]
         extra = [c for c in columns if c not in RUGGED_COLUMNS]
         detail = f"missing {missing}, unexpected {extra}" if missing or extra else "in another order"
-        raise DatasetValidationError(f"{label} does not have the expected columns: {detail}.")
+        raise DatasetValidationError(
+            f"{label} does not have the expected columns: {detail}. Replace it with the original from {RUGGED_URL}."
+        )
     if len(frame) != RUGGED_ROWS:
-        raise DatasetValidationError(f"{label} has {len(frame)} rows, expected {RUGGED_ROWS} (truncated?).")
+        why = "truncated?" if len(frame) < RUGGED_ROWS else "rows added or repeated?"
+        raise DatasetValidationError(
+            f"{label} has {len(frame)} rows, expected {RUGGED_ROWS} ({why}). Replace it with the original "
+            f"from {RUGGED_URL}."
+        )
     checksum = values_checksum(frame, RUGGED_CHECKSUM_COLUMNS, label)
     if checksum != RUGGED_SHA256:
         raise DatasetValidationError(
             f"{label} has unexpected values in {list(RUGGED_CHECKSUM_COLUMNS)} "
-            f"(sha256 {checksum[:12]}..., expected {RUGGED_SHA256[:12]}...): the file is corrupt or edited."
+            f"(sha256 {checksum[:12]}..., expected {RUGGED_SHA256[:12]}...): the file is corrupt or edited. "
+            f"Replace it with the original from {RUGGED_URL}."
         )
 
 
@@ -184,7 +221,10 @@ def values_checksum(frame: pd.DataFrame, columns: tuple[str, ...], label: str = 
         try:
             values = pd.to_numeric(frame[name]).to_numpy(dtype="float64", na_value=np.nan)
         except (ValueError, TypeError):
-            raise DatasetValidationError(f"{label}: column {name!r} has non-numeric values.") from None
+            raise DatasetValidationError(
+                f"{label}: column {name!r} has non-numeric values. Replace the file with the original from "
+                f"{RUGGED_URL}."
+            ) from None
         values = np.round(values, CHECKSUM_DECIMALS) + 0.0
         values[np.isnan(values)] = np.nan
         digest.update(name.encode())

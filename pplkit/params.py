@@ -23,7 +23,14 @@ from torch.distributions.constraints import Constraint
 
 from .util import write_atomically
 
-__all__ = ["ParamStore", "clear_param_store", "get_param_store", "use_param_store", "current_param_store"]
+__all__ = [
+    "ParamStore",
+    "clear_param_store",
+    "current_param_store",
+    "get_param_store",
+    "register_constraint",
+    "use_param_store",
+]
 
 _FORMAT = "pplkit-param-store"
 _VERSION = 1
@@ -92,7 +99,10 @@ class ParamStore:
     def __getitem__(self, name: str) -> torch.Tensor:
         """The constrained value of an existing param."""
         if name not in self._unconstrained:
-            raise KeyError(f"param '{name}' is not in the param store (it has: {sorted(self._unconstrained)})")
+            raise KeyError(
+                f"param '{name}' is not in the param store (it has: {sorted(self._unconstrained)}); run the model "
+                "or guide that creates it (one svi.step) or load a saved store first"
+            )
         return self.get_param(name, constraint=self._constraints[name])
 
     def __setitem__(self, name: str, value: torch.Tensor) -> None:
@@ -176,10 +186,19 @@ class ParamStore:
             self._unconstrained, self._constraints, self._event_dims = new
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the store to ``path`` atomically: a reader sees the old file or the new one."""
+        """Write the store to ``path`` atomically: a reader sees the old file or the new one.
+
+        The file gets the mode any program's new file gets (0o666 less the umask), so a
+        class can read the file its teacher saved.
+        """
         buffer = io.BytesIO()
         torch.save(self.get_state(), buffer)
-        write_atomically(path, buffer.getvalue())
+        path = Path(path)
+        try:
+            write_atomically(path, buffer.getvalue())
+        except OSError as e:
+            # The error names the hidden temporary file; the user asked for ``path``.
+            raise type(e)(e.errno, _save_problem(path, e)) from e
 
     def load(self, path: str | os.PathLike[str], map_location: Any = None) -> None:
         """Replace the store's contents with a file written by :meth:`save`.
@@ -193,11 +212,23 @@ class ParamStore:
                 f"no param-store file at {str(path)!r}; write one with get_param_store().save(path)"
             )
         try:
-            state = torch.load(path, map_location=map_location, weights_only=True)
+            data = path.read_bytes()
+        except PermissionError as e:
+            raise PermissionError(
+                e.errno,
+                f"no permission to read the param-store file {str(path)!r}; ask its owner to make it readable "
+                f"(chmod a+r {str(path)!r}) or to save it again with this pplkit, which writes files others can read",
+            ) from e
+        except OSError as e:
+            raise type(e)(e.errno, f"could not read the param-store file {str(path)!r}: {e.strerror}") from e
+        try:
+            state = torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
         except Exception as e:
             raise ValueError(
                 f"could not read {str(path)!r} as a pplkit param-store file (truncated, corrupt, or not written "
-                f"by ParamStore.save): {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+                f"by ParamStore.save; files that would run code are refused): {type(e).__name__}: "
+                f"{str(e).splitlines()[0] if str(e) else ''}. Ask for the file again, written by "
+                "get_param_store().save(path)"
             ) from e
         try:
             self.set_state(state)
@@ -227,7 +258,10 @@ def _unconstrain(name: str, init: Init, constraint: Constraint) -> torch.Tensor:
     value = torch.as_tensor(init, dtype=None if isinstance(init, torch.Tensor) else torch.get_default_dtype())
     value = value.detach()
     if not value.is_floating_point():
-        raise TypeError(f"param '{name}': init must be a floating-point tensor, got dtype {value.dtype}")
+        raise TypeError(
+            f"param '{name}': init must be a floating-point tensor, got dtype {value.dtype}; "
+            "write e.g. torch.tensor(1.0) rather than torch.tensor(1), or pass init.float()"
+        )
     _check_support(name, value, constraint)
     with torch.no_grad():
         unconstrained = transform_to(constraint).inv(value).clone().contiguous()
@@ -270,34 +304,115 @@ def _same_constraint(a: Constraint, b: Constraint) -> bool:
     return True
 
 
-# A constraint is saved as (class name, fields), not pickled, so that loading stays
-# weights_only-safe. Every torch constraint is a class in this module with plain fields.
+def _save_problem(path: Path, error: OSError) -> str:
+    folder = path.parent
+    if not folder.is_dir():
+        return (
+            f"cannot save the param store to {str(path)!r}: the folder {str(folder)!r} does not exist; create it "
+            f"first (Path({str(folder)!r}).mkdir(parents=True)) or save elsewhere. Nothing was written"
+        )
+    if isinstance(error, PermissionError):
+        return (
+            f"cannot save the param store to {str(path)!r}: no permission to write in {str(folder)!r}; save to a "
+            "folder of your own, e.g. your home folder. Nothing was written"
+        )
+    return f"cannot save the param store to {str(path)!r}: {error.strerror}. Nothing was written"
+
+
+# A constraint is saved as (class name, fields), never pickled, so that loading stays
+# weights_only-safe: the file names a class, and only classes that already exist in the
+# running program can be named. torch's constraints are found in torch's module; a
+# user's own Constraint subclass by the name given to register_constraint, else by its
+# module and qualified name among the subclasses defined so far (define or import it
+# before loading). Loading never imports a module a file names.
+_REGISTERED: dict[str, type[Constraint]] = {}
+_FIELD_TYPES = (int, float, bool, str, torch.Tensor, type(None))
+
+
+def register_constraint(name: str, cls: type[Constraint]) -> type[Constraint]:
+    """Save params with constraint class ``cls`` under ``name``, and load that name as ``cls``.
+
+    Needed only when the class's module path changes between saving and loading (a
+    notebook's ``__main__`` and a script's module, say); otherwise a user's constraint
+    class is found by its module and name. Returns ``cls``, so it works as a decorator
+    with ``functools.partial`` or called after the class.
+
+    Example::
+
+        >>> from torch.distributions.constraints import Constraint
+        >>> class UnitDisk(Constraint):
+        ...     event_dim = 1
+        ...     def check(self, value):
+        ...         return value.pow(2).sum(-1) <= 1
+        >>> register_constraint("unit_disk", UnitDisk)  # doctest: +ELLIPSIS
+        <class '...UnitDisk'>
+    """
+    if not (isinstance(cls, type) and issubclass(cls, Constraint)):
+        raise TypeError(f"register_constraint({name!r}, cls): cls must be a Constraint subclass, got {cls!r}")
+    if not isinstance(name, str) or not name or hasattr(constraints, name):
+        raise ValueError(f"register_constraint: {name!r} must be a new, non-empty name (not one of torch's)")
+    _REGISTERED[name] = cls
+    return cls
+
+
+def _class_key(cls: type) -> str:
+    for key, registered in _REGISTERED.items():
+        if registered is cls:
+            return key
+    if getattr(constraints, cls.__name__, None) is cls:
+        return cls.__name__
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _find_class(key: str) -> type[Constraint] | None:
+    if key in _REGISTERED:
+        return _REGISTERED[key]
+    cls = getattr(constraints, key, None)
+    if isinstance(cls, type) and issubclass(cls, Constraint):
+        return cls
+    todo: list[type] = [Constraint]
+    while todo:  # the subclasses defined so far, depth first
+        subclasses: list[type] = todo.pop().__subclasses__()
+        for sub in subclasses:
+            if f"{sub.__module__}.{sub.__qualname__}" == key:
+                return sub
+            todo.append(sub)
+    return None
+
+
 def _constraint_to_spec(name: str, constraint: Constraint) -> dict[str, Any]:
     cls = type(constraint)
-    if getattr(constraints, cls.__name__, None) is not cls:
-        raise ValueError(
-            f"param '{name}': its constraint {constraint!r} is not one of torch's constraints, so it cannot be "
-            "saved safely; nothing was written"
-        )
     fields: dict[str, Any] = {}
     for key, value in vars(constraint).items():
         if isinstance(value, Constraint):
             fields[key] = _constraint_to_spec(name, value)
-        elif isinstance(value, (int, float, bool, str, torch.Tensor)) or value is None:
+        elif isinstance(value, _FIELD_TYPES):
             fields[key] = value
         else:
-            raise ValueError(f"param '{name}': cannot save field {key!r} of constraint {constraint!r}")
-    return {"class": cls.__name__, "fields": fields}
+            raise ValueError(
+                f"param '{name}': cannot save field {key!r} ({type(value).__name__}) of its constraint "
+                f"{constraint!r}; a saved constraint's fields must be numbers, strings, tensors or constraints. "
+                "Nothing was written"
+            )
+    return {"class": _class_key(cls), "fields": fields}
 
 
 def _constraint_from_spec(spec: Any) -> Constraint:
     if not isinstance(spec, dict) or not isinstance(spec.get("class"), str):
-        raise ValueError("bad constraint record")
-    cls = getattr(constraints, spec["class"], None)
-    if not (isinstance(cls, type) and issubclass(cls, Constraint)):
-        raise ValueError(f"unknown constraint {spec['class']!r}")
+        raise ValueError(f"its constraint record should be {{'class': name, 'fields': {{...}}}}, got {spec!r}")
+    cls = _find_class(spec["class"])
+    if cls is None:
+        raise ValueError(
+            f"its constraint class {spec['class']!r} is not defined in this session; define or import it before "
+            f"loading, or give it that name with pplkit.params.register_constraint({spec['class']!r}, cls)"
+        )
+    fields = spec.get("fields", {})
+    if not isinstance(fields, dict):
+        raise ValueError(f"the fields of its constraint {spec['class']!r} should be a dict, got {fields!r}")
     obj = cls.__new__(cls)
-    for key, value in spec.get("fields", {}).items():
+    for key, value in fields.items():
+        if not isinstance(key, str) or not (isinstance(value, (dict, *_FIELD_TYPES))):
+            raise ValueError(f"field {key!r} of its constraint {spec['class']!r} has a bad value {value!r}")
         setattr(obj, key, _constraint_from_spec(value) if isinstance(value, dict) else value)
     # Give back torch's own instance (constraints.positive, ...) when it is one, so that
     # identity checks such as the shortcuts in _constrain keep working after a load.
@@ -313,26 +428,52 @@ _SINGLETONS = [c for c in vars(constraints).values() if isinstance(c, Constraint
 def _parse_state(
     state: Any,
 ) -> tuple[dict[str, torch.Tensor], dict[str, Constraint], dict[str, int | None]]:
+    """Check every record of a saved state and build the store's tables; raise before anything is replaced."""
     if not isinstance(state, dict) or state.get("format") != _FORMAT:
         raise ValueError("not a pplkit param-store file (no 'format' marker); was it written by ParamStore.save?")
     if state.get("version") != _VERSION:
-        raise ValueError(f"param-store format version {state.get('version')!r}; this pplkit reads version {_VERSION}")
+        raise ValueError(
+            f"param-store format version {state.get('version')!r}; this pplkit reads version {_VERSION}: save the "
+            "store again with this pplkit's get_param_store().save(path)"
+        )
     params = state.get("params")
     if not isinstance(params, dict):
-        raise ValueError("param-store file has no 'params' table")
+        raise ValueError("param-store file has no 'params' table; save it again with get_param_store().save(path)")
     unconstrained: dict[str, torch.Tensor] = {}
     constraint_of: dict[str, Constraint] = {}
     event_dims: dict[str, int | None] = {}
     for name, record in params.items():
-        if not isinstance(record, dict) or not isinstance(record.get("unconstrained"), torch.Tensor):
-            raise ValueError(f"param '{name}': bad record")
         try:
-            constraint_of[name] = _constraint_from_spec(record["constraint"])
-        except (ValueError, KeyError) as e:
-            raise ValueError(f"param '{name}': {e}") from None
-        unconstrained[name] = record["unconstrained"].detach().clone().requires_grad_(True)
-        event_dims[name] = record.get("event_dim")
+            u, constraint, event_dim = _parse_record(record)
+        except Exception as e:
+            raise ValueError(
+                f"param {name!r}: {e}. The store was left as it was; save the file again with "
+                "get_param_store().save(path) rather than editing it"
+            ) from None
+        unconstrained[name], constraint_of[name], event_dims[name] = u, constraint, event_dim
     return unconstrained, constraint_of, event_dims
+
+
+def _parse_record(record: Any) -> tuple[torch.Tensor, Constraint, int | None]:
+    if not isinstance(record, dict):
+        raise ValueError(f"its record should be a dict, got {type(record).__name__}")
+    u = record.get("unconstrained")
+    if not isinstance(u, torch.Tensor) or not u.is_floating_point():
+        raise ValueError(f"its 'unconstrained' value should be a floating-point tensor, got {u!r}")
+    if "constraint" not in record:
+        raise ValueError("its record has no 'constraint'")
+    constraint = _constraint_from_spec(record["constraint"])
+    event_dim = record.get("event_dim")
+    if event_dim is not None and (isinstance(event_dim, bool) or not isinstance(event_dim, int) or event_dim < 0):
+        raise ValueError(f"its 'event_dim' should be None or an int >= 0, got {event_dim!r}")
+    u = u.detach().clone()
+    try:  # what reading the param will do: it must work now, not fail later in items()
+        with torch.no_grad():
+            _constrain(u, constraint)
+    except Exception as e:
+        problem = f"{type(e).__name__}: {e}"
+        raise ValueError(f"its constraint {constraint!r} cannot be applied to its value: {problem}") from None
+    return u.requires_grad_(True), constraint, event_dim
 
 
 _DEFAULT_STORE = ParamStore()

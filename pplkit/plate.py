@@ -91,6 +91,12 @@ class plate(Handler):
                 raise ValueError(f"plate '{name}': give its size, e.g. plate('{name}', len(data))")
             size = len(subsample)
         size = int(size)
+        if size < 1:
+            raise ValueError(
+                f"plate '{name}' has size {size}, but a plate needs at least one element. If the size is "
+                "len(data), the data is empty: check how it was loaded or filtered (or skip the plate when "
+                "there is no data)"
+            )
         if subsample is not None:
             subsample = torch.as_tensor(subsample)
             if subsample_size is not None and subsample_size != len(subsample):

@@ -13,6 +13,7 @@ from torch.distributions import Distribution, constraints
 from torch.distributions.constraints import Constraint
 
 from .distributions import Delta, Unit
+from .distributions.wrap import as_pplkit_distribution
 from .params import current_param_store
 from .runtime import Message, SiteKind, apply_stack, get_handler_stack
 
@@ -56,8 +57,9 @@ def sample(
             f"sample('{name}', fn): fn must be a distribution such as dist.Normal(0., 1.), "
             f"got {type(fn).__name__}.{hint}"
         )
-    if obs is not None and not isinstance(obs, torch.Tensor):
-        obs = torch.as_tensor(obs, dtype=torch.get_default_dtype() if isinstance(obs, float) else None)
+    fn = as_pplkit_distribution(fn)
+    if obs is not None:
+        obs = _as_obs_tensor(obs, fn)
     if not get_handler_stack():
         if obs is not None:
             return obs
@@ -73,6 +75,20 @@ def sample(
         infer=dict(infer) if infer else {},
     )
     return apply_stack(msg).value
+
+
+def _as_obs_tensor(obs: Any, fn: Distribution) -> torch.Tensor:
+    """``obs`` as a tensor the distribution can score.
+
+    Integer and bool data (0/1 labels, counts, often int64 from pandas or numpy) become
+    floats: torch's Bernoulli cannot score an int64 tensor, and every other family
+    scores integer-valued floats the same. Categorical keeps its integers, which index.
+    """
+    if not isinstance(obs, torch.Tensor):
+        obs = torch.as_tensor(obs, dtype=torch.get_default_dtype() if isinstance(obs, float) else None)
+    if not (obs.is_floating_point() or obs.is_complex()) and not isinstance(fn, torch.distributions.Categorical):
+        obs = obs.to(torch.get_default_dtype())
+    return obs
 
 
 def param(

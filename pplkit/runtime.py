@@ -143,6 +143,8 @@ class Handler:
     """
 
     def __init__(self, fn: Callable[..., Any] | None = None) -> None:
+        if fn is not None and not callable(fn):
+            raise TypeError(_not_callable_message(self, fn))
         self.fn = fn
 
     def __enter__(self: H) -> H:
@@ -170,6 +172,20 @@ class Handler:
 
     def postprocess(self, msg: Message) -> None:
         """See ``msg`` after its value is set."""
+
+
+def _not_callable_message(handler: Handler, fn: Any) -> str:
+    """Handlers take the model first, so ``scale(2.0)`` passed 2.0 as the model: say so, and how to fix it."""
+    import inspect
+
+    name = type(handler).__name__
+    params = list(inspect.signature(type(handler).__init__).parameters)[2:]
+    keyword = next((p for p in params if p not in ("args", "kwargs")), None)
+    fix = f"{name}({keyword}={fn!r})" if keyword else f"{name}(model)"
+    return (
+        f"{name}: {fn!r} is not callable; the first argument of a handler is the model (or nothing, as in "
+        f"`with {name}(...):`). Did you mean to pass it as a keyword argument: {fix}?"
+    )
 
 
 def default_process(msg: Message) -> None:

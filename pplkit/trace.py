@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from typing import Callable, Iterator
 
 import torch
 
 from .distributions.util import scale_and_mask
 from .runtime import Message, SiteKind
+from .util import is_validation_enabled
 
-__all__ = ["Trace", "compute_site_log_prob"]
+__all__ = ["Trace", "check_log_prob_shape", "compute_site_log_prob"]
 
 SiteFilter = Callable[[str, Message], bool]
 _NO_LOG_PROB = torch.zeros(())
@@ -157,12 +159,17 @@ class Trace:
         return f"Trace({', '.join(f'{n}:{m.kind.value}' for n, m in self.nodes.items())})"
 
 
-def compute_site_log_prob(msg: Message, role: str | None = None) -> None:
+def compute_site_log_prob(msg: Message, role: str | None = None, max_plate_nesting: float = math.inf) -> None:
     """Fill a sample or factor site's ``log_prob`` (scaled, masked) and ``unscaled_log_prob``.
 
     A ValueError from the distribution (a value outside its support, say) is raised
     again with the site's name in front, and ``role`` ("model", "guide") before that
     when given, since torch's own message names only the distribution.
+
+    With a ``role`` (inference is scoring the site) and validation on, the log_prob's
+    shape is checked against the site's plates as Pyro's ELBOs do: inside a plate,
+    every batch dim of size > 1 must be a plate's dim. Dims left of
+    ``max_plate_nesting`` are not checked (an enumerating ELBO puts its dims there).
 
     Example::
 
@@ -173,8 +180,69 @@ def compute_site_log_prob(msg: Message, role: str | None = None) -> None:
     except ValueError as e:
         where = f"{role} site" if role else "site"
         raise ValueError(f"{where} '{msg.name}': {e}") from e
+    if role is not None and msg.cond_indep_stack and log_p.dim() and is_validation_enabled():
+        check_log_prob_shape(msg, log_p, role, max_plate_nesting)
     msg.unscaled_log_prob = log_p
     msg.log_prob = scale_and_mask(log_p, msg.scale, msg.mask)
+
+
+def check_log_prob_shape(msg: Message, log_p: torch.Tensor, role: str, max_plate_nesting: float = math.inf) -> None:
+    """Raise when a site inside a plate has a log_prob dim of size > 1 that is no plate's dim.
+
+    That dim means the value and the distribution broadcast against each other, e.g.
+    data of shape (N, 1) (what ``df[["y"]].values`` gives) against a location of shape
+    (N,) inside ``plate("data", N)``: every data point is scored under every location,
+    N x N terms, and inference trains without error to a wrong posterior.
+
+    Example::
+
+        >>> import pplkit, pplkit.distributions as dist, torch
+        >>> def model(y):
+        ...     with pplkit.plate("data", 3):
+        ...         pplkit.sample("y", dist.Normal(torch.zeros(3), 1.0), obs=y)
+        >>> tr = pplkit.poutine.trace(model).get_trace(torch.zeros(3, 1))
+        >>> check_log_prob_shape(tr.nodes["y"], tr.nodes["y"].fn.log_prob(tr.nodes["y"].value), "model")
+        Traceback (most recent call last):
+        ...
+        ValueError: model site 'y': invalid log_prob shape (3, 3): ...
+    """
+    shape = log_p.shape
+    stack = msg.cond_indep_stack
+    if not any(f.dim is not None for f in stack):
+        return
+    for dim in range(-len(shape), 0):  # runs at every step for every site: no allocation on the way
+        size = shape[dim]
+        if size == 1 or -dim > max_plate_nesting:
+            continue
+        for frame in stack:
+            if frame.dim == dim and frame.size == size:
+                break
+        else:
+            raise ValueError(_extra_dim_message(msg, shape, dim, role))
+
+
+def _extra_dim_message(msg: Message, shape: torch.Size, dim: int, role: str) -> str:
+    def show(s: tuple[int, ...] | torch.Size) -> str:
+        return "(" + ", ".join(map(str, s)) + ("," if len(s) == 1 else "") + ")"
+
+    plates = ", ".join(f"'{f.name}' (dim {f.dim}, size {f.size})" for f in msg.cond_indep_stack if f.dim is not None)
+    value_shape = tuple(getattr(msg.value, "shape", ()))
+    batch_shape = tuple(getattr(msg.fn, "batch_shape", ()))
+    fixes = []
+    if msg.is_observed and len(value_shape) >= 2 and value_shape[-1] == 1:
+        fixes.append(
+            "if the data is one column (as df[['y']].values gives), pass it as a vector: obs=y.squeeze(-1)"
+        )
+    fixes.append(f"if dim {dim} is part of one observation, declare it an event dim: .to_event(1)")
+    fixes.append(f"if dim {dim} indexes data, put the site in a plate for it as well, e.g. plate(..., dim={dim})")
+    return (
+        f"{role} site '{msg.name}': invalid log_prob shape {show(shape)}: dim {dim} (size {shape[dim]}) is not "
+        f"the dim of any of the site's plates [{plates}]. The value has shape {show(value_shape)} and the "
+        f"distribution batch shape {show(batch_shape)}; they broadcast against each other, so each data point "
+        "would be scored under every other's parameters and the fit would be wrong. Fix: "
+        + "; or ".join(fixes)
+        + "."
+    )
 
 
 def _format_table(rows: list[list[str | None]]) -> str:

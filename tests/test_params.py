@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import pplkit
-from pplkit.distributions import constraints
+from pplkit.distributions import constraints, transform_to, transforms
 from pplkit.params import ParamStore, use_param_store
 
 
@@ -63,8 +63,12 @@ def test_save_writes_atomically_and_leaves_no_temp_files(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["params.pt"]
 
 
-def test_save_of_an_unsupported_constraint_writes_nothing(tmp_path):
+def test_save_of_a_constraint_with_an_unsaveable_field_writes_nothing(tmp_path):
     class Odd(constraints.Constraint):
+        def __init__(self):
+            self.rule = lambda value: True  # code, which a weights_only file cannot hold
+            super().__init__()
+
         def check(self, value):
             return torch.ones_like(value, dtype=torch.bool)
 
@@ -74,7 +78,7 @@ def test_save_of_an_unsupported_constraint_writes_nothing(tmp_path):
     store.save(path)
     before = path.read_bytes()
     store._constraints["ok"] = Odd()
-    with pytest.raises(ValueError, match="param 'ok'.*cannot be saved safely; nothing was written"):
+    with pytest.raises(ValueError, match="param 'ok': cannot save field 'rule'.*Nothing was written"):
         store.save(path)
     assert path.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["params.pt"]
@@ -150,3 +154,59 @@ def test_empty_override_store_is_still_used():
     empty = ParamStore()
     with use_param_store(empty):
         assert pplkit.params.current_param_store() is empty
+
+
+def test_a_user_constraint_is_saved_by_value_and_loaded_weights_only(tmp_path):
+    class AtMost(constraints.Constraint):
+        def __init__(self, upper):
+            self.upper = upper
+            super().__init__()
+
+        def check(self, value):
+            return value <= self.upper
+
+    def to_at_most(c):
+        return transforms.ComposeTransform([transforms.ExpTransform(), transforms.AffineTransform(c.upper, -1.0)])
+
+    transform_to.register(AtMost, to_at_most)
+    store = ParamStore()
+    store.get_param("x", torch.tensor([0.5, 1.5]), AtMost(2.0))
+    store.save(tmp_path / "p.pt")
+    raw = torch.load(tmp_path / "p.pt", weights_only=True)  # no pickle of the class itself
+    assert raw["params"]["x"]["constraint"]["fields"] == {"upper": 2.0}
+    loaded = ParamStore()
+    loaded.load(tmp_path / "p.pt")
+    assert type(loaded.constraint("x")) is AtMost and loaded.constraint("x").upper == 2.0
+    assert torch.equal(loaded.unconstrained("x"), store.unconstrained("x"))
+
+
+def test_a_registered_constraint_name_survives_a_new_module_path(tmp_path):
+    from pplkit.params import _REGISTERED, register_constraint
+
+    class Small(constraints.Constraint):
+        def check(self, value):
+            return value.abs() < 1
+
+    transform_to.register(Small, lambda c: transforms.TanhTransform())
+    register_constraint("small", Small)
+    try:
+        store = ParamStore()
+        store.get_param("x", torch.tensor(0.1), Small())
+        store.save(tmp_path / "p.pt")
+        assert torch.load(tmp_path / "p.pt", weights_only=True)["params"]["x"]["constraint"]["class"] == "small"
+        loaded = ParamStore()
+        loaded.load(tmp_path / "p.pt")
+        assert type(loaded.constraint("x")) is Small
+    finally:
+        _REGISTERED.pop("small")
+
+
+def test_saved_files_get_the_umasks_mode(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        store = ParamStore()
+        store.get_param("x", torch.tensor(1.0))
+        store.save(tmp_path / "p.pt")
+        assert (tmp_path / "p.pt").stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(umask)

@@ -9,6 +9,7 @@ import pplkit
 import pplkit.distributions as dist
 from pplkit import plate, poutine
 from pplkit.distributions import constraints
+from pplkit.trace import compute_site_log_prob
 
 
 def regression(x, y=None):
@@ -151,3 +152,46 @@ def test_constrained_param_values_appear_in_the_trace():
     tr = poutine.trace(model).get_trace()
     assert tr["s"].value.item() == pytest.approx(2.0)
     assert tr["s"].kwargs["constraint"] is constraints.positive
+
+
+# -- the log_prob shape check (issue 12, item 1) ----------------------------------------------------
+
+
+def _column_model(y):
+    with plate("data", 5):
+        pplkit.sample("y", dist.Normal(torch.zeros(5), 1.0), obs=y)
+
+
+def test_a_column_of_data_inside_a_plate_is_refused_when_inference_scores_it():
+    tr = poutine.trace(_column_model).get_trace(torch.zeros(5, 1))
+    assert tr.log_prob_sum().shape == ()  # inspecting the trace still works (the shapes panel uses it)
+    with pytest.raises(ValueError, match=r"model site 'y': invalid log_prob shape \(5, 5\): dim -2.*squeeze\(-1\)"):
+        compute_site_log_prob(tr.nodes["y"], "model")
+
+
+def test_the_shape_check_accepts_what_pyro_accepts():
+    def model(y):
+        loc = pplkit.sample("loc", dist.Normal(torch.zeros(3), 1.0).to_event(1))
+        with plate("rows", 4, dim=-2), plate("cols", 5, dim=-1):
+            pplkit.sample("cell", dist.Normal(0.0, 1.0), obs=y)
+        with plate("data", 4):
+            pplkit.sample("vec", dist.Normal(loc, 1.0).to_event(1), obs=torch.zeros(4, 3))
+        pplkit.sample("free", dist.Normal(torch.zeros(2), 1.0), obs=torch.zeros(2))  # no plate: not checked
+
+    tr = poutine.trace(model).get_trace(torch.zeros(4, 5))
+    for site in tr.scored_sites():
+        compute_site_log_prob(site, "model")
+    assert tr.nodes["cell"].log_prob.shape == (4, 5)
+
+
+def test_dims_left_of_max_plate_nesting_are_not_checked():
+    tr = poutine.trace(_column_model).get_trace(torch.zeros(5, 1))
+    compute_site_log_prob(tr.nodes["y"], "model", max_plate_nesting=1)  # an enumerating ELBO's dims live there
+    assert tr.nodes["y"].log_prob.shape == (5, 5)
+
+
+def test_the_shape_check_is_off_with_validation():
+    tr = poutine.trace(_column_model).get_trace(torch.zeros(5, 1))
+    pplkit.enable_validation(False)
+    compute_site_log_prob(tr.nodes["y"], "model")
+    assert tr.nodes["y"].log_prob.shape == (5, 5)

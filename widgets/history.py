@@ -27,10 +27,11 @@ class Decimator:
 
     Example::
 
-        d = Decimator(num_series=1, max_points=4)
-        for step in range(1, 11):
-            d.add(step, (float(step),))
-        d.xs, d.ys[0], d.bucket_size   # ([4, 8, 10], [2.5, 6.5, 9.5], 4)
+        >>> d = Decimator(num_series=1, max_points=4)
+        >>> for step in range(1, 11):
+        ...     d.add(step, (float(step),))
+        >>> d.xs, d.ys[0], d.bucket_size
+        ([4, 8, 10], [2.5, 6.5, 9.5], 4)
     """
 
     def __init__(self, num_series: int, max_points: int = 2000) -> None:
@@ -111,10 +112,11 @@ class LossHistory:
 
     Example::
 
-        h = LossHistory()
-        for step, loss in enumerate([5.0, 4.0, 3.0], start=1):
-            h.append(step, loss)
-        h.losses, round(h.smoothed_loss, 3)   # ([5.0, 4.0, 3.0], 3.987)
+        >>> h = LossHistory()
+        >>> for step, loss in enumerate([5.0, 4.0, 3.0], start=1):
+        ...     h.append(step, loss)
+        >>> h.losses, round(h.smoothed_loss, 3)
+        ([5.0, 4.0, 3.0], 3.973)
     """
 
     def __init__(self, max_points: int = 2000, smoothing_window: float = 25.0) -> None:

@@ -28,7 +28,10 @@ class Delta(TorchDistributionMixin, Distribution):
     ) -> None:
         v = torch.as_tensor(v)
         if not 0 <= event_dim <= v.dim():
-            raise ValueError(f"Delta: event_dim={event_dim} must be between 0 and v.dim()={v.dim()}")
+            raise ValueError(
+                f"Delta: event_dim={event_dim} must be between 0 and v.dim()={v.dim()}; pass event_dim=v.dim() to "
+                "make the whole value one event, or 0 for independent elements"
+            )
         batch_shape = v.shape[: v.dim() - event_dim]
         if isinstance(log_density, torch.Tensor):
             density = log_density.expand(batch_shape)

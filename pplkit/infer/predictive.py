@@ -20,6 +20,7 @@ from ..handlers import condition, trace
 from ..plate import plate
 from ..runtime import SiteKind
 from ..trace import Trace
+from .explain import check_samples_fit_plates
 from .util import call_user_fn, guess_max_plate_nesting, tracing_for_structure
 
 __all__ = ["Predictive"]
@@ -149,6 +150,7 @@ def _predict(
 ) -> dict[str, torch.Tensor]:
     nesting, structure = _model_structure(fn, args, kwargs, role)
     conditioning = _known(samples, structure)
+    check_samples_fit_plates(structure, conditioning)
     unknown = [n for n in samples if n not in conditioning]
     if unknown and role == "model":
         warnings.warn(

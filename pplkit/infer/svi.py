@@ -19,9 +19,11 @@ from typing import Any, Callable
 
 import torch
 
+from .._compat import add_note
 from ..params import ParamStore, current_param_store, use_param_store
 from ..runtime import Handler, Message, SiteKind
 from .elbo import ELBO, NonFiniteLossError
+from .explain import value_outside_support
 
 __all__ = ["SVI", "StepRecord"]
 
@@ -59,6 +61,42 @@ class _ParamNames(Handler):
 LossFn = Callable[..., Any]
 
 
+def _check_optim(optim: Any) -> None:
+    """Refuse, when SVI is built, the optimizers that would only fail one step later."""
+    if isinstance(optim, type):
+        name = optim.__name__
+        hint = (
+            f"pplkit.optim.{name}({{'lr': 0.01}}), which builds a torch.optim.{name} for the params as they appear"
+            if issubclass(optim, torch.optim.Optimizer)
+            else f"an instance, e.g. {name}({{'lr': 0.01}})"
+        )
+        raise TypeError(f"SVI(model, guide, optim, loss): optim is the class {name}, not an optimizer; pass {hint}")
+    if isinstance(optim, torch.optim.Optimizer):
+        name = type(optim).__name__
+        raise TypeError(
+            f"SVI(model, guide, optim, loss): optim is a torch.optim.{name} built for fixed params; pass "
+            f"pplkit.optim.{name}({{'lr': ...}}) instead, which optimizes the params the model and guide create"
+        )
+    if not callable(optim):
+        raise TypeError(
+            f"SVI(model, guide, optim, loss): optim must be a pplkit.optim optimizer such as Adam({{'lr': 0.01}}), "
+            f"got {type(optim).__name__}"
+        )
+
+
+def _check_loss(loss: Any) -> None:
+    if isinstance(loss, type):
+        name = loss.__name__
+        raise TypeError(
+            f"SVI(model, guide, optim, loss): loss is the class {name}; pass an instance, loss={name}() "
+            "(with parentheses)"
+        )
+    if not (isinstance(loss, ELBO) or callable(loss)):
+        raise TypeError(
+            f"SVI(model, guide, optim, loss): loss must be an ELBO such as Trace_ELBO(), got {type(loss).__name__}"
+        )
+
+
 class SVI:
     """Stochastic variational inference.
 
@@ -91,18 +129,15 @@ class SVI:
     ) -> None:
         if not callable(model) or not callable(guide):
             raise TypeError("SVI(model, guide, optim, loss): model and guide must be callables")
-        if not callable(optim):
-            raise TypeError(
-                f"SVI: optim must be a pplkit.optim optimizer such as Adam({{'lr': 0.01}}), got {type(optim).__name__}"
-            )
-        if not (isinstance(loss, ELBO) or callable(loss)):
-            raise TypeError(f"SVI: loss must be an ELBO such as Trace_ELBO(), got {type(loss).__name__}")
+        _check_optim(optim)
+        _check_loss(loss)
         self.model = model
         self.guide = guide
         self.optim = optim
         self.loss = loss
         self.loss_and_grads = loss_and_grads
         self.param_store = param_store
+        self._steps_done = 0  # successful steps, for the advice when a loss turns non-finite
 
     # -- steps -------------------------------------------------------------------------------
 
@@ -173,9 +208,20 @@ class SVI:
     ) -> tuple[float, dict[str, float] | None]:
         capture = _ParamNames()
         with self._store_context():
-            with capture:
-                loss, terms = self._loss_and_grads(args, kwargs, want_terms)
             store = current_param_store()
+            known = len(store)
+            try:
+                with capture:
+                    loss, terms = self._loss_and_grads(args, kwargs, want_terms)
+            except Exception as error:
+                _undo_failed_step(store, known, capture.names)
+                if isinstance(error, NonFiniteLossError) and self._steps_done:
+                    add_note(error, _learning_rate_note(self.optim, self._steps_done))
+                clearer = value_outside_support(error)
+                if clearer is not None:
+                    raise clearer from error
+                raise
+            self._steps_done += 1
             # The leaf tensors are looked up afresh each step: ParamStore.load replaces them.
             params = {n: store.unconstrained(n) for n in capture.names if n in store}
             if params:
@@ -202,6 +248,32 @@ class SVI:
 
     def _store_context(self) -> Any:
         return use_param_store(self.param_store) if self.param_store is not None else nullcontext()
+
+
+def _undo_failed_step(store: ParamStore, known: int, touched: dict[str, None]) -> None:
+    """Leave the store as the failed step found it: drop the params it created, clear its gradients.
+
+    The store keeps creation order, so the params created during the step are the ones
+    after the first ``known``.
+    """
+    for name in store.keys()[known:]:
+        store.pop(name)
+    for name in touched:
+        if name in store:
+            store.unconstrained(name).grad = None
+
+
+def _learning_rate_note(optim: Any, steps_done: int) -> str:
+    optim_args = getattr(optim, "pt_optim_args", None)
+    lr = optim_args.get("lr") if isinstance(optim_args, dict) else None
+    setting = f"lr={lr}" if lr is not None else "this learning rate"
+    smaller = f"e.g. {type(optim).__name__}({{'lr': {lr / 10:g}}})" if isinstance(lr, (int, float)) else "a smaller one"
+    return (
+        f"pplkit: the loss turned non-finite after {steps_done} successful steps with {setting}. Training that "
+        "starts fine and then fails usually means the learning rate is too large: the params have moved far "
+        "off (they hold the values of the last finite step, which are likely unusable). Start again with "
+        f"clear_param_store() and a smaller learning rate, {smaller}."
+    )
 
 
 def _progress_bar(total: int) -> Any:

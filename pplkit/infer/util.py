@@ -25,12 +25,25 @@ def call_user_fn(fn: Callable[..., Any], role: str, args: tuple[Any, ...], kwarg
     except TypeError as error:
         problem = signature_mismatch(fn, args, kwargs)
         if problem is None:
+            _tag_role(error, role)
             raise
         raise TypeError(
             f"the {role} {_fn_name(fn)} cannot be called with the arguments {describe_args(args, kwargs)}: "
             f"{problem}. SVI and Predictive call the model and the guide with the same arguments, so give "
             "both the same signature (e.g. def guide(x, y=None) for def model(x, y=None))."
         ) from error
+    except Exception as error:
+        _tag_role(error, role)
+        raise
+
+
+def _tag_role(error: BaseException, role: str) -> None:
+    # The trace handler around the call reads it, to say "raised while tracing the guide".
+    if not hasattr(error, "_pplkit_role"):
+        try:
+            error._pplkit_role = role  # type: ignore[attr-defined]
+        except AttributeError:  # an exception class with __slots__
+            pass
 
 
 def signature_mismatch(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:

@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 import torch
 
+from .._compat import add_note
 from ..handlers import seed as seed_handler
 from ..handlers import trace as trace_handler
 from ..infer.autoguide.initialization import init_to_feasible
@@ -87,7 +88,8 @@ def trace_for_drawing(
         retry = (
             "the same way" if same else f"too, with {type(second).__name__}: {(str(second).splitlines() or [''])[0]}"
         )
-    first.add_note(
+    add_note(
+        first,
         f"pplkit.{caller}: this happened while running the model to draw its graph, with its latent sites "
         f"drawn from the prior (seed={seed}). A second run with every latent site at the centre of its "
         f"support failed {retry}."

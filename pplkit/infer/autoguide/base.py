@@ -18,6 +18,7 @@ import torch
 from torch.distributions import Distribution, Transform, biject_to, constraints
 from torch.distributions.constraints import Constraint
 
+from ..._compat import add_note
 from ...handlers import trace
 from ...params import current_param_store
 from ...plate import plate
@@ -196,7 +197,8 @@ class AutoGuide:
         try:
             self._setup(args, kwargs)
         except TypeError as e:
-            e.add_note(
+            add_note(
+                e,
                 f"{type(self).__name__}.{what}() traces the model first when the guide has not run yet: pass the "
                 f"model's arguments, guide.{what}(data), or call the guide (or svi.step) once before"
             )

@@ -28,11 +28,18 @@ class DualAveraging:
 
     Hoffman & Gelman (2014), algorithm 5, with Stan's constants.
 
+    The first updates explore: they start from ``mu = log(10 * step_size)``, so one
+    update after a restart at 0.5 gives a larger step, even at a low acceptance rate;
+    acceptance rates below the target then shrink it step by step.
+
     Example::
 
-        adapt = DualAveraging(target_accept_prob=0.8)
-        adapt.restart(step_size=0.5)
-        step_size = adapt.update(accept_prob=0.6)  # smaller than 0.5
+        >>> adapt = DualAveraging(target_accept_prob=0.8)
+        >>> adapt.restart(step_size=0.5)
+        >>> round(adapt.update(accept_prob=0.6), 3)
+        3.476
+        >>> round(adapt.update(accept_prob=0.6), 3)  # below the target: smaller than the last step
+        1.948
     """
 
     def __init__(self, target_accept_prob: float = 0.8, gamma: float = 0.05, t0: float = 10.0, kappa: float = 0.75):
@@ -120,7 +127,8 @@ class WarmupSchedule:
 
     Example::
 
-        WarmupSchedule(500).windows  # [(75, 100), (100, 150), (150, 250), (250, 450)]
+        >>> WarmupSchedule(500).windows
+        [(75, 100), (100, 150), (150, 250), (250, 450)]
     """
 
     def __init__(
