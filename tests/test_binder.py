@@ -85,3 +85,15 @@ def test_documented_link_opens_an_existing_tutorial():
     assert links, "binder/README.md should give a link with urlpath=lab/tree/tutorials/..."
     for notebook in links:
         assert (ROOT / notebook).is_file(), f"binder/README.md links to {notebook}, which does not exist"
+
+
+def test_lab_news_prompt_is_off_in_binder_and_make_lab(tmp_path):
+    """Binder's postBuild and `make lab` write the same JupyterLab overrides with one script."""
+    import json
+    import subprocess
+
+    assert "scripts/lab-settings.sh" in (BINDER / "postBuild").read_text()
+    assert "scripts/lab-settings.sh $(VENV)" in (ROOT / "Makefile").read_text()
+    subprocess.run([str(ROOT / "scripts" / "lab-settings.sh"), str(tmp_path)], check=True)
+    overrides = json.loads((tmp_path / "share" / "jupyter" / "lab" / "settings" / "overrides.json").read_text())
+    assert overrides["@jupyterlab/apputils-extension:notification"] == {"fetchNews": "false", "checkForUpdates": False}
