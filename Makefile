@@ -34,7 +34,7 @@ $(BIN)/python:
 # Stamps record what is installed; they are remade when pyproject.toml changes.
 $(VENV)/.learner: $(BIN)/python pyproject.toml scripts/install_torch.py scripts/lab-settings.sh
 	$(PYTHON) scripts/install_torch.py $(BIN)/python "$(TORCH)" -q
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q -e ".[arviz]"
 	scripts/lab-settings.sh $(VENV)
 	touch $@
 

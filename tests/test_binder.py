@@ -40,8 +40,17 @@ def binder_requirements() -> tuple[dict[str, Requirement], list[str]]:
     return requirements, others
 
 
+LEARNER_EXTRAS = ["arviz"]  # what `make lab` installs beside the dependencies: pip install -e ".[arviz]"
+
+
+def learner_requirements() -> list[Requirement]:
+    project = pyproject()["project"]
+    extras = [line for extra in LEARNER_EXTRAS for line in project["optional-dependencies"][extra]]
+    return [Requirement(line) for line in [*project["dependencies"], *extras]]
+
+
 def test_same_packages_and_versions_as_pyproject():
-    declared = {canonicalize_name(r.name): r for r in map(Requirement, pyproject()["project"]["dependencies"])}
+    declared = {canonicalize_name(r.name): r for r in learner_requirements()}
     binder, _ = binder_requirements()
     assert set(binder) == set(declared), "binder/requirements.txt and pyproject.toml list different packages"
     for name, requirement in declared.items():
@@ -56,6 +65,7 @@ def test_torch_is_the_pinned_cpu_build():
     assert "--extra-index-url https://download.pytorch.org/whl/cpu" in options
     declared = next(r for r in map(Requirement, pyproject()["project"]["dependencies"]) if r.name == "torch")
     assert Version(pin.version) in declared.specifier
+    assert '-e ".[arviz]"' in (ROOT / "Makefile").read_text(), "make lab must install the same extras as Binder"
     # The same torch as `make lab` / `make test` install.
     makefile_torch = re.search(r"^TORCH\s*\?=\s*torch==(\S+)", (ROOT / "Makefile").read_text(), re.M)
     assert makefile_torch and Version(pin.version).public == makefile_torch.group(1)
