@@ -59,7 +59,8 @@ test:
 	@$(MAKE) --no-print-directory $(VENV)/.dev
 	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
 
-# demo/voila.json culls the kernels of closed tabs; Voila reads it from the folder it starts in.
+# demo/voila.json (Voila reads it from the folder it starts in) preheats a kernel, so the
+# first visitor sees the explorer at once, and culls the kernels of closed tabs.
 demo:
 	@$(SYSTEM_DEPS) venv graphviz compiler
 	@$(MAKE) --no-print-directory $(VENV)/.demo
