@@ -50,3 +50,9 @@ def test_learner_leaves_git_status_clean(learner_repo, run_tutorial):
     status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=learner_repo,
                             capture_output=True, text=True, check=True).stdout
     assert status == "", f"running the tutorials left changes for git:\n{status}"
+
+
+def test_demo_dashboard_is_committed_clean():
+    dashboard = json.loads((TUTORIALS.parent / "demo" / "dashboard.ipynb").read_text())
+    assert dashboard["metadata"].get("kernelspec") == KERNELSPEC
+    assert all(not c.get("outputs") for c in dashboard["cells"] if c["cell_type"] == "code")
