@@ -1,14 +1,19 @@
 # pplkit set-up. Two commands do everything on a fresh Debian machine:
-#   make lab    create .venv, install pplkit for learners, start JupyterLab on tutorials/
+#   make lab    create .venv, install pplkit for learners, start JupyterLab on workspace/
 #   make test   create .venv, install pplkit with its dev tools, run the whole test suite
-# Other targets: make demo (Voila dashboard of the explorer), make bench, make lint.
-# Torch is installed pinned first (overridable: make test TORCH=torch==2.5.1), so that
-# pip never pulls a CUDA build with gigabytes of packages.
+# Other targets: make demo (the explorer dashboard in Voila), make bench, make lint.
+# Each target first checks the system programs it needs and names all missing ones at once.
+# Torch is installed first, as the CPU build from PyTorch's CPU index when it can be reached
+# (scripts/install_torch.py; overridable: make test TORCH=torch==2.5.1), so that pip never
+# pulls a CUDA build with gigabytes of packages.
 
 PYTHON ?= python3
 VENV   ?= .venv
 TORCH  ?= torch==2.13.0
 PORT   ?= 8888
+DEMO_PORT ?= 8866
+# Learners work on copies of the tutorials here (gitignored), so `git status` stays clean.
+WORKSPACE ?= workspace
 # Tests and CI read the tutorial data from ../shared/data when it is there; without
 # it, pplkit.datasets downloads the file once and caches it.
 SHARED_DATA := $(abspath ../shared/data)
@@ -18,35 +23,48 @@ endif
 
 BIN := $(VENV)/bin
 ROOT_FLAG := $(shell [ "$$(id -u)" -eq 0 ] && echo --allow-root)
+SYSTEM_DEPS := PYTHON=$(PYTHON) scripts/system-deps.sh
 
-.PHONY: lab test demo bench lint venv clean
+.PHONY: lab test demo bench lint workspace clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
 # Stamps record what is installed; they are remade when pyproject.toml changes.
-$(VENV)/.learner: $(BIN)/python pyproject.toml
-	$(BIN)/pip install -q "$(TORCH)"
-	$(BIN)/pip install -q -e .
+$(VENV)/.learner: $(BIN)/python pyproject.toml scripts/install_torch.py scripts/lab-settings.sh
+	$(PYTHON) scripts/install_torch.py $(BIN)/python "$(TORCH)" -q
+	$(BIN)/pip install -q -e ".[arviz]"
+	scripts/lab-settings.sh $(VENV)
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.learner
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $@
 
-lab: $(VENV)/.learner
-	scripts/system-deps.sh graphviz
-	$(BIN)/jupyter lab --ip 127.0.0.1 --port $(PORT) --notebook-dir tutorials $(ROOT_FLAG)
+$(VENV)/.demo: $(VENV)/.learner
+	$(BIN)/pip install -q -e ".[demo]"
+	touch $@
 
-test: $(VENV)/.dev
-	scripts/system-deps.sh graphviz chromium
+workspace:
+	$(PYTHON) scripts/workspace.py tutorials $(WORKSPACE)
+
+lab:
+	@$(SYSTEM_DEPS) venv graphviz compiler
+	@$(MAKE) --no-print-directory $(VENV)/.learner workspace
+	$(BIN)/jupyter lab --ip 127.0.0.1 --port $(PORT) --notebook-dir $(WORKSPACE) $(ROOT_FLAG)
+
+test:
+	@$(SYSTEM_DEPS) venv graphviz compiler chromium
+	@$(MAKE) --no-print-directory $(VENV)/.dev
 	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
 
-demo: $(VENV)/.learner
-	scripts/system-deps.sh graphviz
-	$(BIN)/pip install -q -e ".[demo]"
-	$(BIN)/voila tutorials/03_explore.ipynb --Voila.ip=127.0.0.1 --port=$(PORT) --no-browser
+# demo/voila.json (Voila reads it from the folder it starts in) preheats a kernel, so the
+# first visitor sees the explorer at once, and culls the kernels of closed tabs.
+demo:
+	@$(SYSTEM_DEPS) venv graphviz compiler
+	@$(MAKE) --no-print-directory $(VENV)/.demo
+	cd demo && $(abspath $(BIN))/voila dashboard.ipynb --Voila.ip=127.0.0.1 --port=$(DEMO_PORT) --no-browser
 
 bench: $(VENV)/.dev
 	$(BIN)/python -m bench

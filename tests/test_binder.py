@@ -40,8 +40,17 @@ def binder_requirements() -> tuple[dict[str, Requirement], list[str]]:
     return requirements, others
 
 
+LEARNER_EXTRAS = ["arviz"]  # what `make lab` installs beside the dependencies: pip install -e ".[arviz]"
+
+
+def learner_requirements() -> list[Requirement]:
+    project = pyproject()["project"]
+    extras = [line for extra in LEARNER_EXTRAS for line in project["optional-dependencies"][extra]]
+    return [Requirement(line) for line in [*project["dependencies"], *extras]]
+
+
 def test_same_packages_and_versions_as_pyproject():
-    declared = {canonicalize_name(r.name): r for r in map(Requirement, pyproject()["project"]["dependencies"])}
+    declared = {canonicalize_name(r.name): r for r in learner_requirements()}
     binder, _ = binder_requirements()
     assert set(binder) == set(declared), "binder/requirements.txt and pyproject.toml list different packages"
     for name, requirement in declared.items():
@@ -56,6 +65,7 @@ def test_torch_is_the_pinned_cpu_build():
     assert "--extra-index-url https://download.pytorch.org/whl/cpu" in options
     declared = next(r for r in map(Requirement, pyproject()["project"]["dependencies"]) if r.name == "torch")
     assert Version(pin.version) in declared.specifier
+    assert '-e ".[arviz]"' in (ROOT / "Makefile").read_text(), "make lab must install the same extras as Binder"
     # The same torch as `make lab` / `make test` install.
     makefile_torch = re.search(r"^TORCH\s*\?=\s*torch==(\S+)", (ROOT / "Makefile").read_text(), re.M)
     assert makefile_torch and Version(pin.version).public == makefile_torch.group(1)
@@ -85,3 +95,15 @@ def test_documented_link_opens_an_existing_tutorial():
     assert links, "binder/README.md should give a link with urlpath=lab/tree/tutorials/..."
     for notebook in links:
         assert (ROOT / notebook).is_file(), f"binder/README.md links to {notebook}, which does not exist"
+
+
+def test_lab_news_prompt_is_off_in_binder_and_make_lab(tmp_path):
+    """Binder's postBuild and `make lab` write the same JupyterLab overrides with one script."""
+    import json
+    import subprocess
+
+    assert "scripts/lab-settings.sh" in (BINDER / "postBuild").read_text()
+    assert "scripts/lab-settings.sh $(VENV)" in (ROOT / "Makefile").read_text()
+    subprocess.run([str(ROOT / "scripts" / "lab-settings.sh"), str(tmp_path)], check=True)
+    overrides = json.loads((tmp_path / "share" / "jupyter" / "lab" / "settings" / "overrides.json").read_text())
+    assert overrides["@jupyterlab/apputils-extension:notification"] == {"fetchNews": "false", "checkForUpdates": False}

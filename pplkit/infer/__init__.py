@@ -1,6 +1,7 @@
 """Inference: stochastic variational inference, guides, prediction and MCMC."""
 
 from . import autoguide
+from .arviz import to_arviz
 from .autoguide import (
     AutoDelta,
     AutoDiagonalNormal,
@@ -38,4 +39,5 @@ __all__ = [
     "TraceMeanField_ELBO",
     "Trace_ELBO",
     "autoguide",
+    "to_arviz",
 ]

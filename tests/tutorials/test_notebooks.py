@@ -35,3 +35,24 @@ def test_notebook_is_committed_clean(name):
             assert not cell["outputs"] and cell["execution_count"] is None, (
                 f"{name}: cell {index} has stored outputs; clear them before committing"
             )
+
+
+@pytest.mark.notebook
+@pytest.mark.slow
+def test_learner_leaves_git_status_clean(learner_repo, run_tutorial):
+    """Every tutorial run through `make lab`'s path, saved with its outputs: git sees nothing to commit."""
+    import subprocess
+
+    for name in NOTEBOOKS:
+        run_tutorial(name)
+    saved = json.loads((learner_repo / "workspace" / NOTEBOOKS[0]).read_text())
+    assert any(cell.get("outputs") for cell in saved["cells"]), "the learner's copy was not saved with its outputs"
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=learner_repo,
+                            capture_output=True, text=True, check=True).stdout
+    assert status == "", f"running the tutorials left changes for git:\n{status}"
+
+
+def test_demo_dashboard_is_committed_clean():
+    dashboard = json.loads((TUTORIALS.parent / "demo" / "dashboard.ipynb").read_text())
+    assert dashboard["metadata"].get("kernelspec") == KERNELSPEC
+    assert all(not c.get("outputs") for c in dashboard["cells"] if c["cell_type"] == "code")

@@ -103,6 +103,7 @@ class MCMC:
                 self.step_sizes.append(kernel.step_size)
         self._positions = positions
         self._samples = None
+        self._args, self._kwargs = args, kwargs  # Pyro's names: ArviZ's from_pyro reads them too
 
     def _initial_params_of(self, chain: int) -> dict[str, torch.Tensor] | None:
         if self.initial_params is None:
@@ -199,6 +200,12 @@ class MCMC:
         divergences = sum(t.diverging for ts in self.transitions for t in ts)
         print("\n" + format_summary(table) + f"\n\nNumber of divergences: {divergences}\n")
         return table
+
+    def to_arviz(self, **kwargs: Any) -> Any:
+        """These samples as an ``arviz.InferenceData``; see :func:`pplkit.infer.to_arviz` (needs ArviZ)."""
+        from ..arviz import to_arviz
+
+        return to_arviz(self, **kwargs)
 
 
 @contextlib.contextmanager

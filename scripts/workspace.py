@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Seed the learner's working copy of the tutorials, never overwriting the learner's work.
+
+``make lab`` opens JupyterLab on ``workspace/`` (gitignored), not on ``tutorials/``:
+JupyterLab autosaves outputs into whatever notebook is open, and a learner who runs
+every tutorial must still leave ``git status`` clean.
+
+Each tutorial is copied once. A pristine copy of what was seeded is kept in
+``workspace/.seeded/``, so a later run can tell the two kinds of change apart:
+
+* the tutorial changed upstream (``git pull``) and the learner never saved their copy:
+  the copy is updated;
+* the learner saved their copy: it is kept as it is, and a line says how to get the
+  new version (delete the copy and run ``make lab`` again).
+
+Usage: ``scripts/workspace.py [SOURCE] [DEST]`` (default ``tutorials workspace``).
+Standard library only: it runs before any virtual environment exists.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+SEEDED = ".seeded"  # what was last copied from SOURCE, to tell learner edits from upstream ones
+
+
+def _same(a: Path, b: Path) -> bool:
+    return a.is_file() and b.is_file() and a.read_bytes() == b.read_bytes()
+
+
+def seed(source: Path, dest: Path) -> list[str]:
+    """Copy the notebooks of ``source`` into ``dest`` without losing a learner's edits.
+
+    Returns one line per notebook that was added, updated or kept despite an upstream change.
+
+    Example::
+
+        >>> import tempfile
+        >>> root = Path(tempfile.mkdtemp())
+        >>> (root / "tutorials").mkdir(); _ = (root / "tutorials" / "a.ipynb").write_text("{}")
+        >>> seed(root / "tutorials", root / "workspace")
+        ['added a.ipynb']
+        >>> seed(root / "tutorials", root / "workspace")
+        []
+    """
+    seeded_dir = dest / SEEDED
+    seeded_dir.mkdir(parents=True, exist_ok=True)
+    report = []
+    for notebook in sorted(source.glob("*.ipynb")):
+        copy, seeded = dest / notebook.name, seeded_dir / notebook.name
+        if not copy.exists():
+            shutil.copyfile(notebook, copy)
+            shutil.copyfile(notebook, seeded)
+            report.append(f"added {notebook.name}")
+        elif _same(notebook, seeded):
+            continue  # nothing new upstream; the learner's copy, edited or not, stays
+        elif _same(copy, seeded) or _same(copy, notebook):
+            shutil.copyfile(notebook, copy)
+            shutil.copyfile(notebook, seeded)
+            report.append(f"updated {notebook.name}")
+        else:
+            report.append(
+                f"kept your {copy}: {notebook} has changed since it was copied; "
+                f"to get the new version, rename or delete your copy and run `make lab` again"
+            )
+    return report
+
+
+def main(argv: list[str]) -> int:
+    source = Path(argv[1]) if len(argv) > 1 else Path("tutorials")
+    dest = Path(argv[2]) if len(argv) > 2 else Path("workspace")
+    if not source.is_dir():
+        print(f"workspace: no folder {source} to copy the tutorials from", file=sys.stderr)
+        return 2
+    for line in seed(source, dest):
+        print(f"workspace: {line}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
