@@ -44,7 +44,7 @@ from .posterior_plots import (
 from .runner import FitRunner
 from .snapshot import ModelSnapshot, take_snapshot
 from .svg_view import SvgView
-from .svgplot import SvgFigure, stack_svgs, svg_size
+from .svgplot import caption_svg, stack_svgs, with_badge
 from .toggles import Toggles
 
 __all__ = ["ModelExplorer"]
@@ -135,12 +135,13 @@ class ModelExplorer(StaticPicture, W.VBox):
             self.controls[name] = LatentSiteControls(name, msg.fn, self._on_change, adjustable=not random_parents,
                                                      prior_draws=draws)
         self.guide_choice = W.Dropdown(options=list(self.guides), value=guide, description="guide",
-                                       layout=W.Layout(width="330px"))
+                                       layout=W.Layout(width="320px"), style={"description_width": "48px"})
         self.guide_choice.add_class("pplkit-guide")
         self.steps = W.BoundedIntText(value=num_steps, min=1, max=1_000_000, description="steps",
-                                      layout=W.Layout(width="160px"))
+                                      layout=W.Layout(width="150px"), style={"description_width": "44px"})
         self.lr = W.FloatLogSlider(value=lr, base=10, min=-4, max=0, step=0.05, description="lr",
-                                   continuous_update=False, readout_format=".2g")
+                                   continuous_update=False, readout_format=".2g", layout=W.Layout(width="250px"),
+                                   style={"description_width": "28px"})
         self.reference = W.Checkbox(value=reference, description="NUTS reference", indent=False,
                                     layout=W.Layout(width="140px"))
         for control in (self.guide_choice, self.steps, self.lr, self.reference):
@@ -164,7 +165,9 @@ class ModelExplorer(StaticPicture, W.VBox):
         self.changes = W.HTML()
         self.model_view.observe(self._select_from_graph, names=["selected"])
         self.marginals.observe(self._select_from_marginals, names=["selected"])
-        header = W.HBox([self.guide_choice, self.steps, self.lr, self.reference, self.stop_button, self.refit_button],
+        # Stop and Re-fit wrap together: on a narrow screen "Re-fit" never sits alone on a line.
+        buttons = W.HBox([self.stop_button, self.refit_button], layout=W.Layout(flex="0 0 auto"))
+        header = W.HBox([self.guide_choice, self.steps, self.lr, self.reference, buttons],
                         layout=W.Layout(flex_flow="row wrap", align_items="center"))
         # Rows that wrap: side by side on a wide notebook, one under the other on a narrow one.
         site_controls = W.VBox([W.HTML("<b>Priors and interventions</b>")]
@@ -311,7 +314,8 @@ class ModelExplorer(StaticPicture, W.VBox):
         chart = self.chart
         chart.reset()
         chart.start(total_steps=request.num_steps)
-        def extend(total: int) -> None:
+
+        def extend(total: int) -> None:  # the fit continues past the request: the progress readout follows
             chart.total_steps = total
 
         try:
@@ -319,7 +323,8 @@ class ModelExplorer(StaticPicture, W.VBox):
                          cancelled=cancelled, num_samples=self.num_samples, vectorize=self._vectorize)
             reference = self._reference_for(request, cancelled) if result is not None else None
             if result is None or (request.reference and reference is None):
-                if request == self._request:  # stopped, not superseded: nothing newer will reset the chart
+                # Stopped, not superseded (nothing newer will reset the chart), nor refused (the chart says why).
+                if request == self._request and self.prior_error is None:
                     chart.finish("stopped")
                     self._set_busy(False)
                 return
@@ -499,29 +504,6 @@ class ModelExplorer(StaticPicture, W.VBox):
 
 
 FREEZABLE = ("model_view", "chart", "predictive", "marginals", "correlations")
-
-
-def caption_svg(text: str, warn: bool = False, width: float = 620) -> str:
-    """One line of text as an SVG, wrapped at about ``width`` pixels (13 px sans-serif)."""
-    words, lines, line = text.split(), [], ""
-    for word in words:
-        if line and len(line) + 1 + len(word) > width / 7.2:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    lines.append(line)
-    fig = SvgFigure(width, 8 + 17 * len(lines), css_class="pplkit-caption")
-    for i, shown in enumerate(lines):
-        fig.text(4, 16 + 17 * i, shown, cls="warning" if warn else "title")
-    return fig.to_svg()
-
-
-def with_badge(svg: str, warning: str) -> str:
-    """``svg`` with ``warning`` written above it in red (unchanged when there is no warning)."""
-    if not warning or not svg:
-        return svg
-    return stack_svgs([caption_svg(warning, warn=True, width=max(svg_size(svg)[0], 320)), svg])
 
 
 def _error_svg(message: str) -> str:

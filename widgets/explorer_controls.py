@@ -116,18 +116,20 @@ class LatentSiteControls(W.VBox):
                                  disabled=self.original_choice is None,
                                  layout=W.Layout(width="250px"), style=_STYLE)
         self.params = W.VBox()
+        # Sized to its text ("do(sigma = …)" was cut at a fixed 110 px); the slider takes the rest.
         self.do_enabled = W.Checkbox(value=False, description=f"do({site} = …)", indent=False,
-                                     layout=W.Layout(width="110px"))
+                                     layout=W.Layout(width="auto", flex="0 0 auto"))
         low, high = _do_range(prior, self.domain, prior_draws)
         center = mean_and_sd(prior, self.domain)[0] if prior_draws is None else float(np.median(prior_draws))
         self.do_value = W.FloatSlider(value=min(max(center, low), high), min=low, max=high, step=(high - low) / 200,
                                       continuous_update=True, disabled=True, readout_format=".3g",
-                                      layout=W.Layout(width="200px"))
+                                      layout=W.Layout(flex="1 1 140px", min_width="140px"))
         self.title = W.HTML()
+        do_row = W.HBox([self.do_enabled, self.do_value], layout=W.Layout(width="320px"))
         why = ("its parameters depend on other sites" if not adjustable else
                "its parameters vary per element, or the explorer does not offer its family")
         note = [] if self.original_choice is not None else [W.HTML(f"<span class='pk-note'>prior fixed: {why}</span>")]
-        super().__init__([self.title, self.family, self.params, *note, W.HBox([self.do_enabled, self.do_value])],
+        super().__init__([self.title, self.family, self.params, *note, do_row],
                          layout=W.Layout(flex="0 0 auto", margin="0 0 8px 0"))
         self.add_class("pplkit-site-controls")
         self.add_class(css_class_for(site))

@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterable, Sequence
 from html import escape
 
-__all__ = ["COLORS", "FONT_FAMILY", "Axes", "SvgFigure", "limits", "nice_ticks", "palette", "stack_svgs", "svg_size",
-           "text_width"]
+__all__ = ["COLORS", "FONT_FAMILY", "Axes", "SvgFigure", "caption_svg", "limits", "nice_ticks", "palette",
+           "stack_svgs", "svg_size", "text_width", "with_badge"]
 
 # One sans-serif family for every picture (the graphviz graph uses its first name too), and
 # no text under 12 px: what a projector at 1280x720 still shows legibly from the back row.
@@ -240,3 +240,26 @@ def svg_size(svg: str) -> tuple[float, float]:
         match = re.search(rf'\b{key}="([\d.]+)(px|pt)?"', head)
         sizes.append(float(match.group(1)) * _UNITS[match.group(2) or ""] if match else 200.0)
     return sizes[0], sizes[1]
+
+
+def caption_svg(text: str, warn: bool = False, width: float = 620) -> str:
+    """One line of text as an SVG, wrapped at about ``width`` pixels (13 px sans-serif)."""
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        if line and text_width(f"{line} {word}", 13.5) > width - 8:  # bold 13 px runs a little wider
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    lines.append(line)
+    fig = SvgFigure(width, 8 + 17 * len(lines), css_class="pplkit-caption")
+    for i, shown in enumerate(lines):
+        fig.text(4, 16 + 17 * i, shown, cls="warning" if warn else "title")
+    return fig.to_svg()
+
+
+def with_badge(svg: str, warning: str) -> str:
+    """``svg`` with ``warning`` written above it in red (unchanged when there is no warning)."""
+    if not warning or not svg:
+        return svg
+    return stack_svgs([caption_svg(warning, warn=True, width=max(svg_size(svg)[0], 320)), svg])
