@@ -120,7 +120,14 @@ class Axes:
         f.add(f'<rect x="{self.left:.1f}" y="{self.top:.1f}" width="{self.width:.1f}" '
               f'height="{self.height:.1f}" fill="none" stroke="#ccc"/>')
         for x in nice_ticks(*self.xlim, ticks):
-            f.text(self.px(x), bottom + 14, _fmt(x), anchor="middle", cls="tick")
+            at, label = self.px(x), _fmt(x)
+            half = text_width(label, FONT_PX["tick"]) / 2
+            if at + half > f.width - 1:  # a label centred on the last tick would run off the picture
+                f.text(f.width - 1, bottom + 14, label, anchor="end", cls="tick")
+            elif at - half < 1:
+                f.text(1, bottom + 14, label, anchor="start", cls="tick")
+            else:
+                f.text(at, bottom + 14, label, anchor="middle", cls="tick")
         y_ticks = nice_ticks(*self.ylim, ticks)
         for y in y_ticks:
             f.text(self.left - 4, self.py(y) + 4, _fmt(y), anchor="end", cls="tick")

@@ -106,9 +106,11 @@ def test_explore_tutorial_sections_in_jupyterlab(serve_lab, page, lab_ui, tmp_pa
         page.set_viewport_size({"width": width, "height": height})
         page.wait_for_timeout(500)
         ARTIFACTS.mkdir(exist_ok=True)
-        explorer.scroll_into_view_if_needed()
+        # What a projector shows: the window, scrolled to the explorer's top.
+        explorer.evaluate("(e) => e.scrollIntoView({block: 'start'})")
+        page.wait_for_timeout(300)
         picture = ARTIFACTS / f"explorer-{width}x{height}.png"
-        explorer.screenshot(path=str(picture))
+        page.screenshot(path=str(picture))
         for i, root in enumerate([explorer, *page.locator(".pplkit-frozen-view").all()]):
             where = f"{width}x{height}, {'the explorer' if i == 0 else f'frozen picture {i}'}"
             texts = root.evaluate(MEASURE_TEXTS)
