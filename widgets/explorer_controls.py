@@ -2,14 +2,17 @@
 
 Each control reads back as plain data (a :class:`~widgets.priors.PriorChoice`, an
 intervention value, a bool) and calls ``on_change`` when the learner changes it; the
-explorer turns them into :class:`~widgets.toggles.Toggles`. Sliders report only when
-released (``continuous_update=False``), so a drag costs one update, not dozens.
+explorer turns them into :class:`~widgets.toggles.Toggles`. Sliders report while they are
+dragged (``continuous_update=True``, as PreliZ's do), throttled in the kernel: at most one
+change per ``THROTTLE_S`` reaches the explorer, and the last position of a drag always does.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import threading
+import time
 from typing import Any, Callable
 
 import ipywidgets as W
@@ -27,7 +30,59 @@ from .priors import (
     prior_choice_of,
 )
 
-__all__ = ["LatentSiteControls", "ObservedSiteControls", "css_class_for"]
+__all__ = ["LatentSiteControls", "ObservedSiteControls", "THROTTLE_S", "Throttle", "css_class_for"]
+
+THROTTLE_S = 0.15  # a redraw of the prior views takes tens of ms: about 6 per second keeps up
+
+
+class Throttle:
+    """Calls ``fn`` at most once per ``interval`` seconds; the last call of a burst always runs.
+
+    The first call runs at once; calls within ``interval`` of it schedule one trailing call
+    (in a timer thread) for the end of the interval, so a drag shows its final position.
+
+    Example::
+
+        redraw = Throttle(lambda: print("redraw"), interval=0.1)
+        for _ in range(50):
+            redraw()        # prints once now, once more 0.1 s later
+    """
+
+    def __init__(self, fn: Callable[[], Any], interval: float = THROTTLE_S) -> None:
+        self.fn, self.interval = fn, interval
+        self._lock = threading.Lock()
+        self._last = -math.inf
+        self._timer: threading.Timer | None = None
+        self._cancelled = False
+
+    def __call__(self) -> None:
+        with self._lock:
+            if self._cancelled or self._timer is not None:
+                return  # the scheduled trailing call will read the latest state
+            wait = self._last + self.interval - time.monotonic()
+            if wait > 0:
+                self._timer = threading.Timer(wait, self._trailing)
+                self._timer.daemon = True
+                self._timer.start()
+                return
+            self._last = time.monotonic()
+        self.fn()
+
+    def _trailing(self) -> None:
+        with self._lock:
+            self._timer = None
+            if self._cancelled:
+                return
+            self._last = time.monotonic()
+        self.fn()
+
+    def cancel(self) -> None:
+        """Drop a scheduled call and ignore later ones (the widget was closed)."""
+        with self._lock:
+            self._cancelled = True
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
 
 _SLIDER_LAYOUT = {"width": "310px"}
 _STYLE = {"description_width": "72px"}
@@ -51,6 +106,7 @@ class LatentSiteControls(W.VBox):
         self.domain = domain_of(prior) or "real"
         self.original_choice = prior_choice_of(prior) if adjustable else None
         self._sliders: dict[str, W.Widget] = {}
+        self.throttle = Throttle(self._changed)
         if self.original_choice is not None:
             first = self.original_choice.family
             options = [first] + [f for f in families_for(self.domain) if f != first]
@@ -60,18 +116,20 @@ class LatentSiteControls(W.VBox):
                                  disabled=self.original_choice is None,
                                  layout=W.Layout(width="250px"), style=_STYLE)
         self.params = W.VBox()
+        # Sized to its text ("do(sigma = …)" was cut at a fixed 110 px); the slider takes the rest.
         self.do_enabled = W.Checkbox(value=False, description=f"do({site} = …)", indent=False,
-                                     layout=W.Layout(width="110px"))
+                                     layout=W.Layout(width="auto", flex="0 0 auto"))
         low, high = _do_range(prior, self.domain, prior_draws)
         center = mean_and_sd(prior, self.domain)[0] if prior_draws is None else float(np.median(prior_draws))
         self.do_value = W.FloatSlider(value=min(max(center, low), high), min=low, max=high, step=(high - low) / 200,
-                                      continuous_update=False, disabled=True, readout_format=".3g",
-                                      layout=W.Layout(width="200px"))
+                                      continuous_update=True, disabled=True, readout_format=".3g",
+                                      layout=W.Layout(flex="1 1 140px", min_width="140px"))
         self.title = W.HTML()
+        do_row = W.HBox([self.do_enabled, self.do_value], layout=W.Layout(width="320px"))
         why = ("its parameters depend on other sites" if not adjustable else
                "its parameters vary per element, or the explorer does not offer its family")
         note = [] if self.original_choice is not None else [W.HTML(f"<span class='pk-note'>prior fixed: {why}</span>")]
-        super().__init__([self.title, self.family, self.params, *note, W.HBox([self.do_enabled, self.do_value])],
+        super().__init__([self.title, self.family, self.params, *note, do_row],
                          layout=W.Layout(flex="0 0 auto", margin="0 0 8px 0"))
         self.add_class("pplkit-site-controls")
         self.add_class(css_class_for(site))
@@ -79,7 +137,7 @@ class LatentSiteControls(W.VBox):
         self.title.value = self._title_html()
         self.family.observe(self._on_family, names=["value"])
         self.do_enabled.observe(self._on_do_enabled, names=["value"])
-        self.do_value.observe(lambda _: self._changed(), names=["value"])
+        self.do_value.observe(lambda _: self._slid(), names=["value"])
 
     # -- reading back -------------------------------------------------------------------
 
@@ -109,9 +167,24 @@ class LatentSiteControls(W.VBox):
             self._quiet = False
         self._changed()
 
+    def set_intervention(self, value: float | None) -> None:
+        """``do(site = value)``, or no intervention for None: one change, as a learner's click would make."""
+        self._quiet = True
+        try:
+            if value is not None:
+                self.do_value.value = value
+            self.do_enabled.value = value is not None  # observed: reports the change (unless unchanged)
+        finally:
+            self._quiet = False
+        self._changed()
+
     # -- internals ----------------------------------------------------------------------
 
     _quiet = False
+
+    def _slid(self) -> None:
+        if not self._quiet:  # set_prior reports once, after all its sliders moved
+            self.throttle()
 
     def _changed(self) -> None:
         self.title.value = self._title_html()
@@ -151,14 +224,14 @@ class LatentSiteControls(W.VBox):
             r = param_range(family, "low", choice.params["low"], self.domain, choice)
             slider = W.FloatRangeSlider(value=(choice.params["low"], choice.params["high"]), min=r.low, max=r.high,
                                         step=(r.high - r.low) / 200, description="low, high",
-                                        continuous_update=False, readout_format=".3g",
+                                        continuous_update=True, readout_format=".3g",
                                         layout=W.Layout(**_SLIDER_LAYOUT), style=_STYLE)
             self._sliders["low,high"] = slider
         else:
             for name in FAMILIES[family].params:
                 self._sliders[name] = _slider(family, name, choice, self.domain)
         for slider in self._sliders.values():
-            slider.observe(lambda _: self._changed(), names=["value"])
+            slider.observe(lambda _: self._slid(), names=["value"])
         self.params.children = tuple(self._sliders.values())
 
     def _choice_from_sliders(self, family: str) -> PriorChoice | None:
@@ -205,7 +278,7 @@ def _do_range(prior: Distribution, domain: str, draws: Any) -> tuple[float, floa
 def _slider(family: str, name: str, choice: PriorChoice, domain: str) -> W.Widget:
     value = choice.params[name]
     r = param_range(family, name, value, domain, choice)
-    common = dict(description=name, continuous_update=False, readout_format=".3g",
+    common = dict(description=name, continuous_update=True, readout_format=".3g",
                   layout=W.Layout(**_SLIDER_LAYOUT), style=_STYLE)
     if r.log:  # a positive parameter: log scale, never reaching zero
         return W.FloatLogSlider(value=value, base=10, min=math.log10(r.low), max=math.log10(r.high), step=0.02,

@@ -23,10 +23,16 @@ from pplkit.infer.mcmc import MCMC, NUTS
 from pplkit.optim import Adam
 from pplkit.params import ParamStore, use_param_store
 
+from .convergence import Convergence, assess
 from .draws import Samples, sample_predictive
 from .toggles import Toggles
 
-__all__ = ["AUTOGUIDES", "FitRequest", "FitResult", "Cancelled", "fit", "make_guide", "reference_samples"]
+__all__ = ["AUTOGUIDES", "BUDGET_FACTOR", "FitRequest", "FitResult", "Cancelled", "fit", "make_guide",
+           "reference_samples"]
+
+# A fit that has not levelled off after the requested steps keeps going, up to this many
+# times the request, before it is shown as "not converged": a learner asked for an answer.
+BUDGET_FACTOR = 4
 
 AUTOGUIDES: dict[str, Any] = {
     "AutoDelta": AutoDelta,
@@ -61,6 +67,11 @@ class FitResult:
     losses: list[float]
     posterior: Samples
     reference: Samples | None = None
+    convergence: Convergence | None = None  # the verdict on ``losses``; never None after fit()
+
+    @property
+    def converged(self) -> bool:
+        return self.convergence is not None and self.convergence.converged
 
 
 def is_autoguide_factory(spec: Any) -> bool:
@@ -86,13 +97,18 @@ def fit(
     guides: Mapping[str, Any],
     *,
     on_step: Callable[[Any], Any] | None = None,
+    on_extend: Callable[[int], Any] | None = None,
     cancelled: Callable[[], bool] = lambda: False,
     num_samples: int = 500,
     vectorize: bool = True,
 ) -> FitResult | None:
     """Fit ``request``; returns None when cancelled part-way.
 
-    ``on_step`` receives each SVI step record (the ELBO chart is one).
+    The fit takes ``request.num_steps`` steps, then asks :func:`~widgets.convergence.assess`
+    whether the loss has levelled off; if not, it continues half as many steps again at a
+    time, up to ``BUDGET_FACTOR`` times the request. The verdict is in ``result.convergence``.
+    ``on_step`` receives each SVI step record (the ELBO chart is one); ``on_extend``
+    the new total number of steps whenever the fit decides to continue.
     """
     toggles = request.toggles
     fit_model = toggles.fit_model(model)
@@ -107,11 +123,19 @@ def fit(
             return False if cancelled() else None
 
         losses = svi.run(request.num_steps, *args, callback=callback, **kwargs)
+        verdict = assess(losses)
+        budget = BUDGET_FACTOR * request.num_steps
+        more = max(request.num_steps // 2, 1)
+        while not verdict.converged and not cancelled() and len(losses) < budget:
+            if on_extend is not None:
+                on_extend(min(len(losses) + more, budget))
+            losses += svi.run(min(more, budget - len(losses)), *args, callback=callback, **kwargs)
+            verdict = assess(losses)
         if cancelled():
             return None
         posterior, _ = sample_predictive(toggles.model(model), args, kwargs, num_samples, guide=guide,
                                          vectorize=vectorize)
-    return FitResult(request, guide, store, losses, posterior)
+    return FitResult(request, guide, store, losses, posterior, convergence=verdict)
 
 
 def reference_samples(

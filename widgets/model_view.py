@@ -24,7 +24,7 @@ from .display import StaticPicture
 from .posterior_plots import marginal_svg
 from .snapshot import ModelSnapshot
 from .svg_view import SvgView
-from .svgplot import stack_svgs
+from .svgplot import FONT_FAMILY, stack_svgs
 
 __all__ = ["ModelView", "graph_svg"]
 
@@ -33,8 +33,29 @@ def graph_svg(graph: ModelGraph, render_params: bool = False, render_distributio
     """The graph as an SVG element (graphviz's XML prologue removed, so it can sit inside HTML).
 
     Layouts are cached by their DOT text: toggling a site back and forth costs one ``dot`` run.
+    The graph is drawn in the plots' sans-serif family at 11 pt (about 15 px), and left to
+    right when more than three sites have no random parent: a row of five labelled
+    coefficients is ~800 px wide top to bottom, and shrunk to fit it would be unreadable.
     """
-    return _laid_out(to_graphviz(graph, render_distributions=render_distributions, render_params=render_params))
+    digraph = to_graphviz(graph, render_distributions=render_distributions, render_params=render_params)
+    font = {"fontname": GRAPH_FONT, "fontsize": "11"}
+    # graph_attr and node_attr are written before the body: they apply to every node.
+    digraph.graph_attr.update(nodesep="0.18", ranksep="0.35", **font)
+    digraph.node_attr.update(margin="0.08,0.03", **font)
+    digraph.edge_attr.update(arrowsize="0.7")
+    if _roots(graph) > 3:
+        digraph.graph_attr["rankdir"] = "LR"
+    return _laid_out(digraph)
+
+
+GRAPH_FONT = FONT_FAMILY.split(",")[0].strip("'")  # graphviz takes one family name
+
+
+def _roots(graph: ModelGraph) -> int:
+    """How many drawn random sites have no random parent (the width of a top-to-bottom layout)."""
+    random_nodes = [n for n in graph if n.role.is_random]
+    names = {n.name for n in random_nodes}
+    return sum(1 for n in random_nodes if not any(p in names for p in n.parents))
 
 
 _LAYOUTS: dict[str, str] = {}
@@ -120,7 +141,14 @@ class ModelView(StaticPicture, W.HBox):
             self.detail.svg = ""
             return
         if site in snapshot.latent_sites:
-            self.detail.svg = marginal_svg(snapshot.marginal_entry(site), width=320, height=200)
+            entry = snapshot.marginal_entry(site)
+            pictures = [marginal_svg(entry, width=320, height=200)]
+            if entry["posterior"] is not None and entry["fixed"] is None:
+                # Beside a posterior the prior is a flat line; drawn alone it shows its own shape.
+                prior_only = {**entry, "posterior": None, "reference": None,
+                              "label": f"prior of {site}, at its own scale"}
+                pictures.append(marginal_svg(prior_only, width=320, height=160))
+            self.detail.svg = stack_svgs(pictures)
         else:
             self.detail.svg = _observed_site_svg(snapshot, site)
 

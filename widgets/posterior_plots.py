@@ -22,15 +22,17 @@ from pplkit.inspect import summarize_posterior
 from .draws import Draws
 from .plotgrid import PlotGrid, kde, subsample
 from .priors import _unwrap
-from .svgplot import COLORS, SvgFigure, limits
+from .svgplot import COLORS, SvgFigure, limits, text_width
 
 __all__ = [
+    "correlation_matrix",
     "correlation_svg",
     "default_predictive_plot",
     "draw_marginal",
     "first_element",
     "marginal_grid_svg",
     "marginal_svg",
+    "posterior_summary",
     "prior_density",
 ]
 
@@ -60,6 +62,19 @@ def prior_density(fn: Distribution, grid: np.ndarray) -> np.ndarray | None:
     return np.nan_to_num(density, nan=0.0, posinf=0.0)
 
 
+def posterior_summary(draws: np.ndarray) -> str:
+    """``mean ± sd`` of one element's draws, as the marginals and the graph label it (e.g. ``9.17 ± 0.13``)."""
+    # As the graph labels it: the same mean ± sd (torch's unbiased sd) for the same site.
+    return str(summarize_posterior({"_": torch.as_tensor(draws)})["_"])
+
+
+def correlation_matrix(samples: Samples, sites: list[str]) -> np.ndarray:
+    """Pearson correlations of the sites' first elements (0 where a site does not vary)."""
+    matrix = np.stack([first_element(samples[s]) for s in sites])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.nan_to_num(np.corrcoef(matrix), nan=0.0)
+
+
 def _central(values: np.ndarray, mass: float = 0.99) -> tuple[float, float]:
     values = values[np.isfinite(values)]
     if values.size == 0:
@@ -84,7 +99,10 @@ def marginal_range(prior: np.ndarray | None, posteriors: list[np.ndarray]) -> tu
 def draw_marginal(fig: SvgFigure, box: tuple[float, float, float, float], site: str, *, prior_fn: Distribution | None,
                   prior: np.ndarray | None, posterior: np.ndarray | None, reference: np.ndarray | None,
                   exact_prior: bool, fixed: float | None, label: str) -> None:
-    """One site's marginal: prior (gray), posterior (blue), NUTS reference (orange, dashed)."""
+    """One site's marginal: prior (gray), posterior (blue), NUTS reference (orange, dashed).
+
+    ``box`` is the plotting area; its title and the posterior's ``mean ± sd`` take the 34 px above it.
+    """
     posteriors = [p for p in (posterior, reference) if p is not None]
     xlim = marginal_range(prior, posteriors)
     if fixed is not None:
@@ -102,17 +120,16 @@ def draw_marginal(fig: SvgFigure, box: tuple[float, float, float, float], site: 
         curves.append((kde(reference, grid), COLORS["reference"], "5 3", 1.6))
     top = max([float(c[0].max()) for c in curves if c[0].size] + [1e-12])
     ax = fig.axes(box, xlim=xlim, ylim=(0.0, top * 1.08))
-    ax.frame(title=label, ticks=3)
+    ax.frame(ticks=3)
+    fig.text(box[0] - 30, box[1] - 21, label, cls="title")
     xs = grid.tolist()
     for ys, color, dash, width in curves:
         ax.line(xs, ys.tolist(), color, width=width, dash=dash)
     if fixed is not None:
         ax.vline(fixed, COLORS["data"], dash=None, width=2.0)
-        fig.text(box[0] + 4, box[1] + 12, f"do({site} = {fixed:.3g})")
+        fig.text(box[0] - 30, box[1] - 5, f"do({site} = {fixed:.3g})")
     elif posterior is not None:
-        # As the graph labels it: the same mean ± sd (torch's unbiased sd) for the same site.
-        summary = str(summarize_posterior({site: torch.as_tensor(posterior)})[site])
-        fig.text(box[0] + box[2] - 4, box[1] + 12, summary, anchor="end")
+        fig.text(box[0] - 30, box[1] - 5, posterior_summary(posterior))
 
 
 def marginal_grid_svg(sites: list[dict[str, Any]], selected: str = "", columns: int = 3,
@@ -121,7 +138,7 @@ def marginal_grid_svg(sites: list[dict[str, Any]], selected: str = "", columns: 
 
     Each entry of ``sites`` holds the keyword arguments of :func:`draw_marginal` plus ``site``.
     """
-    cell_w, cell_h = width / columns, 132
+    cell_w, cell_h = width / columns, 156
     rows = max((len(sites) + columns - 1) // columns, 1)
     fig = SvgFigure(width, rows * cell_h + 22, css_class="pplkit-marginals")
     legend = [("prior", COLORS["prior"]), ("posterior", COLORS["posterior"])]
@@ -134,7 +151,7 @@ def marginal_grid_svg(sites: list[dict[str, Any]], selected: str = "", columns: 
         fig.add(f'<g id="marginal:{html.escape(name)}">')
         fig.add(f'<rect class="pk-hit" x="{left + 2:.1f}" y="{top:.1f}" width="{cell_w - 4:.1f}" '
                 f'height="{cell_h - 4:.1f}" rx="4" fill="white" fill-opacity="0" stroke="#eee"/>')
-        draw_marginal(fig, (left + 36, top + 18, cell_w - 48, cell_h - 42), **entry)
+        draw_marginal(fig, (left + 38, top + 40, cell_w - 50, cell_h - 66), **entry)
         fig.add("</g>")
     if not sites:
         fig.text(8, 40, "no latent sites")
@@ -144,7 +161,7 @@ def marginal_grid_svg(sites: list[dict[str, Any]], selected: str = "", columns: 
 def marginal_svg(entry: dict[str, Any], width: float = 330, height: float = 210) -> str:
     """One larger marginal plot, for the model view's selected site."""
     fig = SvgFigure(width, height, css_class="pplkit-marginal")
-    draw_marginal(fig, (44, 22, width - 58, height - 52), **entry)
+    draw_marginal(fig, (44, 40, width - 58, height - 70), **entry)
     return fig.to_svg()
 
 
@@ -152,16 +169,14 @@ def correlation_svg(samples: Samples, sites: list[str], title: str) -> str:
     """The correlation matrix of the sites' first elements: what a mean-field guide cannot show."""
     sites = [s for s in sites if s in samples][:10]
     n = len(sites)
-    cell, left, top = 34, 58, 36
-    width = max(left + n * cell + 10, 7.0 * len(title) + 8)
+    cell, left, top = 42, 62, 38
+    width = max(left + n * cell + 10, text_width(title, 13) + 8)
     fig = SvgFigure(width, top + n * cell + 12, css_class="pplkit-correlations")
     fig.text(4, 14, title, cls="title")
     if n < 2:
         fig.text(4, 34, "fewer than two latent sites")
         return fig.to_svg()
-    matrix = np.stack([first_element(samples[s]) for s in sites])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        corr = np.nan_to_num(np.corrcoef(matrix), nan=0.0)
+    corr = correlation_matrix(samples, sites)
     for i, row in enumerate(sites):
         fig.text(left - 4, top + i * cell + cell / 2 + 3, row, anchor="end", cls="tick")
         fig.add(f'<text x="{left + i * cell + cell / 2:.1f}" y="{top - 3}" text-anchor="middle" '
@@ -173,7 +188,7 @@ def correlation_svg(samples: Samples, sites: list[str], title: str) -> str:
                     '</title></rect>')
             shade = "#fff" if abs(r) > 0.6 else "#333"
             fig.add(f'<text x="{left + j * cell + cell / 2:.1f}" y="{top + i * cell + cell / 2 + 3:.1f}" '
-                    f'text-anchor="middle" style="font-size:9px;fill:{shade}">{r:.2f}</text>')
+                    f'text-anchor="middle" style="font-size:12px;fill:{shade}">{r:.2f}</text>')
     return fig.to_svg()
 
 

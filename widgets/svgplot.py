@@ -12,7 +12,19 @@ import re
 from collections.abc import Iterable, Sequence
 from html import escape
 
-__all__ = ["COLORS", "Axes", "SvgFigure", "limits", "nice_ticks", "palette", "stack_svgs"]
+__all__ = ["COLORS", "FONT_FAMILY", "Axes", "SvgFigure", "caption_svg", "limits", "nice_ticks", "palette",
+           "stack_svgs", "svg_size", "text_width", "with_badge"]
+
+# One sans-serif family for every picture (the graphviz graph uses its first name too), and
+# no text under 12 px: what a projector at 1280x720 still shows legibly from the back row.
+FONT_FAMILY = "'DejaVu Sans',system-ui,-apple-system,'Segoe UI',Arial,sans-serif"
+FONT_PX = {"tick": 12, "label": 12.5, "title": 13, "legend": 12, "note": 12, "warning": 13}
+
+
+def text_width(text: str, size: float = 12) -> float:
+    """An upper estimate of ``text``'s width in pixels at ``size`` px (DejaVu Sans averages ~0.6 em)."""
+    return 0.62 * size * len(text)
+
 
 COLORS = {
     "prior": "#9a9a9a",
@@ -108,14 +120,23 @@ class Axes:
         f.add(f'<rect x="{self.left:.1f}" y="{self.top:.1f}" width="{self.width:.1f}" '
               f'height="{self.height:.1f}" fill="none" stroke="#ccc"/>')
         for x in nice_ticks(*self.xlim, ticks):
-            f.text(self.px(x), bottom + 12, _fmt(x), anchor="middle", cls="tick")
-        for y in nice_ticks(*self.ylim, ticks):
-            f.text(self.left - 4, self.py(y) + 3, _fmt(y), anchor="end", cls="tick")
+            at, label = self.px(x), _fmt(x)
+            half = text_width(label, FONT_PX["tick"]) / 2
+            if at + half > f.width - 1:  # a label centred on the last tick would run off the picture
+                f.text(f.width - 1, bottom + 14, label, anchor="end", cls="tick")
+            elif at - half < 1:
+                f.text(1, bottom + 14, label, anchor="start", cls="tick")
+            else:
+                f.text(at, bottom + 14, label, anchor="middle", cls="tick")
+        y_ticks = nice_ticks(*self.ylim, ticks)
+        for y in y_ticks:
+            f.text(self.left - 4, self.py(y) + 4, _fmt(y), anchor="end", cls="tick")
         if xlabel:
-            f.text(self.left + self.width / 2, bottom + 25, xlabel, anchor="middle", cls="label")
+            f.text(self.left + self.width / 2, bottom + 29, xlabel, anchor="middle", cls="label")
         if ylabel:
-            f.add(f'<text transform="translate({self.left - 38:.1f},{self.top + self.height / 2:.1f}) rotate(-90)" '
-                  f'text-anchor="middle" class="label">{escape(ylabel)}</text>')
+            widest = max((text_width(_fmt(y), FONT_PX["tick"]) for y in y_ticks), default=0.0)
+            f.add(f'<text transform="translate({self.left - widest - 10:.1f},{self.top + self.height / 2:.1f}) '
+                  f'rotate(-90)" text-anchor="middle" class="label">{escape(ylabel)}</text>')
         if title:
             f.text(self.left, self.top - 5, title, cls="title")
         return self
@@ -153,9 +174,8 @@ class Axes:
         x = self.left + self.width - 4
         for i, (label, color) in reversed(list(enumerate(entries))):
             dash = dashes[i] if i < len(dashes) else None
-            text_width = 6.0 * len(label)
             self.figure.text(x, self.top + 11, label, anchor="end", cls="legend")
-            x -= text_width + 4
+            x -= text_width(label, FONT_PX["legend"]) + 4
             dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
             self.figure.add(f'<line x1="{x - 14:.1f}" x2="{x:.1f}" y1="{self.top + 7:.1f}" y2="{self.top + 7:.1f}" '
                             f'stroke="{color}" stroke-width="2"{dash_attr}/>')
@@ -174,9 +194,9 @@ class SvgFigure:
     """
 
     STYLE = (
-        "text{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;fill:#444}"
-        ".tick{font-size:9px}.label{font-size:10px}.title{font-size:11px;font-weight:600}"
-        ".legend{font-size:9.5px}.note{font-size:10px;fill:#888}"
+        f"text{{font-family:{FONT_FAMILY};fill:#444}}"
+        + "".join(f".{name}{{font-size:{px}px}}" for name, px in FONT_PX.items())
+        + ".title{font-weight:600}.note{fill:#777}.warning{font-weight:700;fill:#b00020}"
     )
 
     def __init__(self, width: float, height: float, css_class: str = "pplkit-plot") -> None:
@@ -207,7 +227,7 @@ def stack_svgs(svgs: list[str]) -> str:
     """Several SVG documents one above the other, as one document."""
     parts, y, width = [], 0.0, 0.0
     for svg in svgs:
-        w, h = _svg_size(svg)
+        w, h = svg_size(svg)
         parts.append(f'<g transform="translate(0,{y:g})">{svg}</g>')
         y, width = y + h + 8, max(width, w)
     fig = SvgFigure(width, y)
@@ -219,7 +239,7 @@ def stack_svgs(svgs: list[str]) -> str:
 _UNITS = {"": 1.0, "px": 1.0, "pt": 4 / 3}
 
 
-def _svg_size(svg: str) -> tuple[float, float]:
+def svg_size(svg: str) -> tuple[float, float]:
     """The width and height an SVG document declares, in pixels (graphviz writes points)."""
     head = svg[: svg.index(">") + 1] if ">" in svg else svg
     sizes = []
@@ -227,3 +247,26 @@ def _svg_size(svg: str) -> tuple[float, float]:
         match = re.search(rf'\b{key}="([\d.]+)(px|pt)?"', head)
         sizes.append(float(match.group(1)) * _UNITS[match.group(2) or ""] if match else 200.0)
     return sizes[0], sizes[1]
+
+
+def caption_svg(text: str, warn: bool = False, width: float = 620) -> str:
+    """One line of text as an SVG, wrapped at about ``width`` pixels (13 px sans-serif)."""
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        if line and text_width(f"{line} {word}", 13.5) > width - 8:  # bold 13 px runs a little wider
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    lines.append(line)
+    fig = SvgFigure(width, 8 + 17 * len(lines), css_class="pplkit-caption")
+    for i, shown in enumerate(lines):
+        fig.text(4, 16 + 17 * i, shown, cls="warning" if warn else "title")
+    return fig.to_svg()
+
+
+def with_badge(svg: str, warning: str) -> str:
+    """``svg`` with ``warning`` written above it in red (unchanged when there is no warning)."""
+    if not warning or not svg:
+        return svg
+    return stack_svgs([caption_svg(warning, warn=True, width=max(svg_size(svg)[0], 320)), svg])

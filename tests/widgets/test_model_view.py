@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import xml.etree.ElementTree as ET
 
@@ -70,3 +71,28 @@ def test_the_shapes_panel_shows_the_shapes_of_every_site():
     assert rows[0] == "Trace Shapes:"
     for row in ("mu dist    |", "theta dist    |", f"y dist {n} |", f"value {n} |", f"log_prob {n} |"):
         assert row in rows, row
+
+
+def test_the_selected_site_shows_its_prior_at_its_own_scale_beside_the_posterior():
+    pplkit.clear_param_store()
+    guide = AutoNormal(hierarchical)
+    svi = SVI(hierarchical, guide, Adam({"lr": 0.05}), Trace_ELBO())
+    svi.run(300, Y)
+    view = model_view(hierarchical, Y, guide=guide)
+    view.selected = "mu"
+    svg = view.detail.svg
+    assert "prior of mu, at its own scale" in svg
+    ET.fromstring(svg)
+    # the prior-only panel spans the prior's bulk (Normal(0, 5): about ±12), not the posterior's ±0.5
+    prior_panel = svg.split('<g transform="translate(0,')[-1]  # the second of the two stacked pictures
+    assert "prior of mu, at its own scale" in prior_panel
+    ticks = [float(t) for t in re.findall(r'class="tick">(-?[\d.]+)<', prior_panel)]
+    assert min(ticks) <= -5 and max(ticks) >= 5
+
+
+def test_the_graph_uses_the_plots_sans_serif_font_at_a_legible_size():
+    view = model_view(hierarchical, Y)
+    svg = view.graph_view.svg
+    assert 'font-family="DejaVu Sans"' in svg and "Times" not in svg
+    sizes = [float(s) for s in re.findall(r'font-size="([\d.]+)"', svg)]
+    assert sizes and min(sizes) >= 11.0  # points: about 15 px at the drawn size
