@@ -78,7 +78,7 @@ def sample(
 def param(
     name: str,
     init: torch.Tensor | float | Callable[[], torch.Tensor] | None = None,
-    constraint: Constraint = constraints.real,
+    constraint: Constraint | None = None,
     event_dim: int | None = None,
 ) -> torch.Tensor:
     """A learnable parameter, created from ``init`` the first time and kept in the param store.
@@ -86,8 +86,9 @@ def param(
     Args:
         name: the param's name in the store.
         init: its initial (constrained) value, or a function returning it. Used only
-            when the param does not exist yet.
-        constraint: where the value must lie, e.g. ``constraints.positive``.
+            when the param does not exist yet; ``param(name)`` reads an existing param back.
+        constraint: where the value must lie, e.g. ``constraints.positive``; ``real``
+            when not given. Once the param exists its stored constraint is used.
         event_dim: how many rightmost dims are one event; lets a subsampled plate
             hand out only the rows of the current subsample.
 
@@ -99,7 +100,7 @@ def param(
     if not get_handler_stack():
         return current_param_store().get_param(name, init, constraint, event_dim)
     msg = Message(kind=SiteKind.PARAM, name=name, args=(init, constraint, event_dim))
-    msg.kwargs["constraint"] = constraint
+    msg.kwargs["constraint"] = constraints.real if constraint is None else constraint
     return apply_stack(msg).value
 
 

@@ -182,7 +182,14 @@ def default_process(msg: Message) -> None:
         from .params import current_param_store
 
         init, constraint, event_dim = msg.args
-        msg.value = current_param_store().get_param(msg.name, init, constraint, event_dim)
+        store = current_param_store()
+        msg.value = store.get_param(msg.name, init, constraint, event_dim)
+        # A read-back (``param(name)``) declares nothing; record what the store holds, so that
+        # plates subsample it and renderers show its real constraint.
+        if event_dim is None:
+            event_dim = store.event_dim(msg.name)
+        msg.args = (init, store.constraint(msg.name), event_dim)
+        msg.kwargs["constraint"] = store.constraint(msg.name)
     elif msg.kind is SiteKind.PLATE:
         if msg.value is None:
             msg.value = msg.fn.sample()
