@@ -24,6 +24,18 @@ def _check_name(name: Any, statement: str) -> None:
         raise TypeError(f"{statement}: the site name must be a string, got {name!r}")
 
 
+def not_a_distribution(name: str, fn: Any) -> str:
+    """The error for ``sample(name, fn)`` when ``fn`` is not a distribution."""
+    hint = (
+        f" To fix the value, use deterministic('{name}', value) or condition(model, {{'{name}': value}})."
+        if isinstance(fn, (int, float, torch.Tensor))
+        else ""
+    )
+    return (
+        f"sample('{name}', fn): fn must be a distribution such as dist.Normal(0., 1.), got {type(fn).__name__}.{hint}"
+    )
+
+
 def sample(
     name: str,
     fn: Distribution,
@@ -46,16 +58,10 @@ def sample(
         sample("x", dist.Normal(z, 1.0), obs=torch.tensor(0.5))
     """
     _check_name(name, "sample")
-    if not isinstance(fn, Distribution):
-        hint = (
-            f" To fix the value, use deterministic('{name}', value) or condition(model, {{'{name}': value}})."
-            if isinstance(fn, (int, float, torch.Tensor))
-            else ""
-        )
-        raise TypeError(
-            f"sample('{name}', fn): fn must be a distribution such as dist.Normal(0., 1.), "
-            f"got {type(fn).__name__}.{hint}"
-        )
+    # Under handlers, a handler may stand in for the distribution (Pyro's effect_handlers
+    # tutorial samples from lazy values), so the check waits for the default sampling step.
+    if not isinstance(fn, Distribution) and not get_handler_stack():
+        raise TypeError(not_a_distribution(name, fn))
     if obs is not None and not isinstance(obs, torch.Tensor):
         obs = torch.as_tensor(obs, dtype=torch.get_default_dtype() if isinstance(obs, float) else None)
     if not get_handler_stack():

@@ -37,6 +37,8 @@ def test_sample_converts_numeric_obs_to_a_tensor():
 def test_sample_rejects_a_non_distribution_and_names_the_site(fn):
     with pytest.raises(TypeError, match=r"sample\('z', fn\): fn must be a distribution"):
         pplkit.sample("z", fn)
+    with pytest.raises(TypeError, match=r"sample\('z', fn\): fn must be a distribution"):
+        poutine.trace(pplkit.sample).get_trace("z", fn)  # under handlers, raised when it would be drawn
 
 
 def test_sample_rejects_a_non_string_name():

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..runtime import Handler, Message
+from ..runtime import Handler, Message, SiteKind
 from ..trace import Trace
+from .escape import NonlocalExit
 
 
 class trace(Handler):
@@ -30,17 +31,18 @@ class trace(Handler):
 
     def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
         super().__exit__(exc_type, exc_value, traceback)
+        if isinstance(exc_value, NonlocalExit):  # an early exit on purpose (escape, queue), not a fault
+            return
         if isinstance(exc_value, Exception) and not getattr(exc_value, "_pplkit_traced", False):
             # The model's own error, plus where in the model it happened.
             exc_value._pplkit_traced = True  # type: ignore[attr-defined]
             names = list(self.trace.nodes)
             where = f"after site '{names[-1]}'" if names else "before its first site"
-            exc_value.add_note(
-                f"pplkit: raised while tracing the model, {where}.\n" + self.trace.format_shapes()
-            )
+            exc_value.add_note(f"pplkit: raised while tracing the model, {where}.\n" + self.trace.format_shapes())
 
     def postprocess(self, msg: Message) -> None:
-        self.trace.add_site(msg)
+        if msg.kind is not SiteKind.EFFECT:  # as in Pyro, a trace holds sample and param sites only
+            self.trace.add_site(msg)
 
     def get_trace(self, *args: Any, **kwargs: Any) -> Trace:
         """Run the wrapped function and return its trace."""
