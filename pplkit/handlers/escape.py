@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..runtime import Handler, Message
+from ..runtime import Handler, Message, get_handler_stack
 
 
 class NonlocalExit(Exception):
@@ -13,6 +13,19 @@ class NonlocalExit(Exception):
     def __init__(self, site: Message, *args: Any) -> None:
         super().__init__(*args or (f"escaped at site '{site.name}'",))
         self.site = site
+
+    def reset_stack(self) -> None:
+        """Let the active handlers forget the abandoned run (an outer trace starts afresh).
+
+        Walks outwards from the innermost handler and stops at a ``block`` that hides
+        the site: the handlers beyond it never saw the run's sites.
+        """
+        from .block import block
+
+        for handler in reversed(get_handler_stack()):
+            handler._reset()
+            if isinstance(handler, block) and handler._hides(self.site):
+                break
 
 
 class escape(Handler):

@@ -67,6 +67,7 @@ def queue(
                 try:
                     return tracer(*args, **kwargs)
                 except NonlocalExit as exit_:
+                    exit_.reset_stack()
                     for extended in extend(tracer.trace.copy(), exit_.site, num_samples=num_samples):
                         queue.put(extended)
             raise ValueError(f"queue: no complete run after max_tries={tries} partial traces")

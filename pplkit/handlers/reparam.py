@@ -30,12 +30,20 @@ class reparam(Handler):
         if not (isinstance(config, Mapping) or callable(config)):
             raise TypeError(f"reparam needs config= as a dict of site name -> Reparam, or a function; got {config!r}")
         self.config = config
+        self._applying = False
 
     def process(self, msg: Message) -> None:
-        if msg.kind is not SiteKind.SAMPLE:
+        # The auxiliary sites a reparameteriser draws pass through here too; they are
+        # already in the new coordinates, so a config function matching every site must
+        # not rewrite them again.
+        if msg.kind is not SiteKind.SAMPLE or self._applying:
             return
         chosen = self.config.get(msg.name) if isinstance(self.config, Mapping) else self.config(msg)
         if chosen is None:
             return
-        result = chosen.apply({"name": msg.name, "fn": msg.fn, "value": msg.value, "is_observed": msg.is_observed})
+        self._applying = True
+        try:
+            result = chosen.apply({"name": msg.name, "fn": msg.fn, "value": msg.value, "is_observed": msg.is_observed})
+        finally:
+            self._applying = False
         msg.fn, msg.value, msg.is_observed = result["fn"], result["value"], result["is_observed"]

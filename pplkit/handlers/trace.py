@@ -44,6 +44,9 @@ class trace(Handler):
         if msg.kind is not SiteKind.EFFECT:  # as in Pyro, a trace holds sample and param sites only
             self.trace.add_site(msg)
 
+    def _reset(self) -> None:
+        self.trace = Trace()
+
     def get_trace(self, *args: Any, **kwargs: Any) -> Trace:
         """Run the wrapped function and return its trace."""
         self(*args, **kwargs)
