@@ -7,7 +7,9 @@ Usage::
 Reads the notebooks from ``$PYRO_SRC/tutorial/source`` (a checkout of Pyro's repository;
 nothing of it is copied into this repository), prepends one cell that makes
 ``import pyro`` give pplkit (``pyro_shim.py``: every ``pyro.x`` is ``pplkit.x``), points
-the rugged-data URL at ``$PPLKIT_DATA_DIR``, and runs each notebook with nbclient in
+the rugged-data URL at ``$PPLKIT_DATA_DIR``, drops the notebooks' pin on one Pyro
+release (``assert pyro.__version__.startswith('1.9.1')``, which fails under Pyro 1.9.2
+itself), and runs each notebook with nbclient in
 Pyro's smoke mode (``CI`` set, as Pyro's own CI runs them). Prints one row per
 notebook (code cells without error / code cells, and the first failure) and a closing
 ``N passed, M failed`` line.
@@ -25,6 +27,7 @@ import argparse
 import copy
 import importlib.util
 import os
+import re
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -46,6 +49,11 @@ NOTEBOOKS = [
     "bayesian_regression",
     "effect_handlers",
 ]
+
+# Pyro's notebooks pin the exact Pyro release they were last run with; under any other
+# release (Pyro 1.9.2 itself, or pplkit) the pin fails and takes the imports after it
+# along, so both runs drop it. It is the one change besides imports and data URLs.
+VERSION_PIN = re.compile(r"^(\s*)assert pyro\.__version__\.startswith\(.*\)\s*$", re.MULTILINE)
 
 # Where Pyro's notebooks download the tutorial data from; pplkit's tests and CI read a local copy.
 DATA_URLS = {"https://d2hg8soec8ck9v.cloudfront.net/datasets/rugged_data.csv": "rugged_data.csv"}
@@ -81,6 +89,11 @@ def swap_data_urls(source: str, data_dir: str) -> str:
     return source
 
 
+def drop_version_pin(source: str) -> str:
+    """Replace ``assert pyro.__version__.startswith(...)`` by ``pass``, keeping the indentation."""
+    return VERSION_PIN.sub(r"\1pass  # Pyro version pin dropped by scripts/pyro_notebooks.py", source)
+
+
 def prepare(notebook: Any, data_dir: str, use_pplkit: bool = True) -> Any:
     """A copy of ``notebook`` whose code runs on pplkit: the shim cell first, local data URLs.
 
@@ -91,7 +104,7 @@ def prepare(notebook: Any, data_dir: str, use_pplkit: bool = True) -> Any:
     prepared = copy.deepcopy(notebook)
     for cell in prepared.cells:
         if cell.cell_type == "code":
-            cell.source = swap_data_urls(cell.source, data_dir)
+            cell.source = drop_version_pin(swap_data_urls(cell.source, data_dir))
             cell.outputs = []
     if use_pplkit:
         shim = nbformat.v4.new_code_cell(SHIM_CELL.format(scripts=str(SCRIPTS)))

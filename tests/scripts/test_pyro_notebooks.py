@@ -54,6 +54,21 @@ def test_prepare_swaps_the_data_url_and_adds_the_shim_cell_only():
     assert len(runner.prepare(notebook, "/data", use_pplkit=False).cells) == 2
 
 
+def test_the_version_pin_is_dropped_and_nothing_else():
+    source = (
+        "import pyro\nassert pyro.__version__.startswith('1.9.1')\n"
+        "if True:\n    assert pyro.__version__.startswith('1')\n"
+    )
+    dropped = runner.drop_version_pin(source)
+    assert dropped.splitlines() == [
+        "import pyro",
+        "pass  # Pyro version pin dropped by scripts/pyro_notebooks.py",
+        "if True:",
+        "    pass  # Pyro version pin dropped by scripts/pyro_notebooks.py",
+    ]
+    assert runner.drop_version_pin("assert x == 1") == "assert x == 1"
+
+
 def test_counting_leaves_out_the_shim_and_the_cells_pyro_itself_fails():
     def code(outputs):
         cell = nbformat.v4.new_code_cell("x")
