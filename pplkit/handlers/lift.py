@@ -28,6 +28,8 @@ class lift(Handler):
         self, fn: Callable[..., Any] | None = None, prior: Distribution | Mapping[str, Distribution] | None = None
     ) -> None:
         super().__init__(fn)
+        if prior is None:
+            raise TypeError("lift needs prior= as a distribution or a dict of param name -> distribution")
         priors = prior.values() if isinstance(prior, Mapping) else [prior]
         for p in priors:
             if not isinstance(p, Distribution):
