@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 import threading
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -61,31 +63,50 @@ class ParamStore:
         self,
         name: str,
         init: Init = None,
-        constraint: Constraint = constraints.real,
+        constraint: Constraint | None = None,
         event_dim: int | None = None,
     ) -> torch.Tensor:
-        """The constrained value of ``name``, created from ``init`` the first time."""
+        """The constrained value of ``name``, created from ``init`` the first time.
+
+        As Pyro's tutorial states it: once a param exists, a call with its name returns
+        the stored value "regardless of any other arguments". A bare ``get_param(name)``
+        never raises for an existing param; a call that explicitly asks for another
+        constraint, or gives an init of another shape, warns (naming the param and both
+        values) and still returns the stored value. ``constraint=None`` means "not
+        given": ``real`` when creating, whatever is stored when reading.
+
+        Example::
+
+            store = ParamStore()
+            store.get_param("sigma", torch.tensor(2.0), constraints.positive)
+            store.get_param("sigma")  # tensor(2.0000, grad_fn=...), still positive
+        """
         unconstrained = self._unconstrained.get(name)
         if unconstrained is None:
-            return self._create(name, init, constraint, event_dim)
+            return self._create(name, init, constraints.real if constraint is None else constraint, event_dim)
         stored = self._constraints[name]
-        if constraint is not stored and not _same_constraint(constraint, stored):
-            raise ValueError(
-                f"param '{name}' was created with constraint {_describe(stored)} and is now declared with "
-                f"{_describe(constraint)}; use one constraint, or call clear_param_store() (or "
-                f"get_param_store().pop('{name}')) to start the param afresh"
+        if constraint is not None and constraint is not stored and not _same_constraint(constraint, stored):
+            warnings.warn(
+                f"param '{name}' was created with constraint {_describe(stored)}; this call declares "
+                f"{_describe(constraint)}, which is ignored: the stored value is returned (as in Pyro). "
+                f"Call clear_param_store() (or get_param_store().pop('{name}')) to start the param afresh",
+                stacklevel=_caller_level(),
             )
         if isinstance(init, torch.Tensor) and init.shape != unconstrained.shape:
             self._check_shape(name, init, stored)
         return _constrain(unconstrained, stored)
 
     def _check_shape(self, name: str, init: torch.Tensor, constraint: Constraint) -> None:
-        existing = self[name]
+        # The unconstrained shape can differ from the constrained one (a simplex has one
+        # entry fewer), so compare with the value the model sees.
+        existing = _constrain(self._unconstrained[name], constraint)
         if init.shape != existing.shape:
-            raise ValueError(
-                f"param '{name}' already exists with shape {tuple(existing.shape)}, but its init now has shape "
-                f"{tuple(init.shape)}; the store keeps the first value. Call clear_param_store() (or "
-                f"get_param_store().pop('{name}')) after changing a model, or give the param a new name"
+            warnings.warn(
+                f"param '{name}' already exists with shape {tuple(existing.shape)}, but this call's init has shape "
+                f"{tuple(init.shape)}; the init is ignored and the stored value returned (as in Pyro). Call "
+                f"clear_param_store() (or get_param_store().pop('{name}')) after changing a model, or give the "
+                "param a new name",
+                stacklevel=_caller_level(),
             )
 
     def _create(self, name: str, init: Init, constraint: Constraint, event_dim: int | None) -> torch.Tensor:
@@ -234,6 +255,14 @@ class ParamStore:
             self.set_state(state)
         except ValueError as e:
             raise ValueError(f"{str(path)!r}: {e}") from e
+
+
+def _caller_level() -> int:
+    """The ``stacklevel`` that points a warning at the user's code, past pplkit's own frames."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("pplkit."):
+        frame, level = frame.f_back, level + 1  # type: ignore[assignment]
+    return level
 
 
 def _constrain(unconstrained: torch.Tensor, constraint: Constraint) -> torch.Tensor:

@@ -25,6 +25,18 @@ def _check_name(name: Any, statement: str) -> None:
         raise TypeError(f"{statement}: the site name must be a string, got {name!r}")
 
 
+def not_a_distribution(name: str, fn: Any) -> str:
+    """The error for ``sample(name, fn)`` when ``fn`` is not a distribution."""
+    hint = (
+        f" To fix the value, use deterministic('{name}', value) or condition(model, {{'{name}': value}})."
+        if isinstance(fn, (int, float, torch.Tensor))
+        else ""
+    )
+    return (
+        f"sample('{name}', fn): fn must be a distribution such as dist.Normal(0., 1.), got {type(fn).__name__}.{hint}"
+    )
+
+
 def sample(
     name: str,
     fn: Distribution,
@@ -47,17 +59,13 @@ def sample(
         sample("x", dist.Normal(z, 1.0), obs=torch.tensor(0.5))
     """
     _check_name(name, "sample")
+    # Under handlers, a handler may stand in for the distribution (Pyro's effect_handlers
+    # tutorial samples from lazy values), so the check waits for the default sampling step.
     if not isinstance(fn, Distribution):
-        hint = (
-            f" To fix the value, use deterministic('{name}', value) or condition(model, {{'{name}': value}})."
-            if isinstance(fn, (int, float, torch.Tensor))
-            else ""
-        )
-        raise TypeError(
-            f"sample('{name}', fn): fn must be a distribution such as dist.Normal(0., 1.), "
-            f"got {type(fn).__name__}.{hint}"
-        )
-    fn = as_pplkit_distribution(fn)
+        if not get_handler_stack():
+            raise TypeError(not_a_distribution(name, fn))
+    else:
+        fn = as_pplkit_distribution(fn)
     if obs is not None:
         obs = _as_obs_tensor(obs, fn)
     if not get_handler_stack():
@@ -94,7 +102,7 @@ def _as_obs_tensor(obs: Any, fn: Distribution) -> torch.Tensor:
 def param(
     name: str,
     init: torch.Tensor | float | Callable[[], torch.Tensor] | None = None,
-    constraint: Constraint = constraints.real,
+    constraint: Constraint | None = None,
     event_dim: int | None = None,
 ) -> torch.Tensor:
     """A learnable parameter, created from ``init`` the first time and kept in the param store.
@@ -102,8 +110,9 @@ def param(
     Args:
         name: the param's name in the store.
         init: its initial (constrained) value, or a function returning it. Used only
-            when the param does not exist yet.
-        constraint: where the value must lie, e.g. ``constraints.positive``.
+            when the param does not exist yet; ``param(name)`` reads an existing param back.
+        constraint: where the value must lie, e.g. ``constraints.positive``; ``real``
+            when not given. Once the param exists its stored constraint is used.
         event_dim: how many rightmost dims are one event; lets a subsampled plate
             hand out only the rows of the current subsample.
 
@@ -115,7 +124,7 @@ def param(
     if not get_handler_stack():
         return current_param_store().get_param(name, init, constraint, event_dim)
     msg = Message(kind=SiteKind.PARAM, name=name, args=(init, constraint, event_dim))
-    msg.kwargs["constraint"] = constraint
+    msg.kwargs["constraint"] = constraints.real if constraint is None else constraint
     return apply_stack(msg).value
 
 

@@ -13,10 +13,13 @@ other's handlers.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
+
+from torch.distributions import Distribution
 
 if TYPE_CHECKING:
     import torch
@@ -39,11 +42,14 @@ class SiteKind(enum.Enum):
     DETERMINISTIC = "deterministic"  # a named function of other sites, recorded for inspection
     FACTOR = "factor"  # an extra term added to the model's log density
     PLATE = "plate"  # a plate's index draw, so that model and guide share a subsample
+    # Any other operation made effectful with ``poutine.runtime.effectful(type=...)``, as
+    # Pyro's effect_handlers tutorial does; its Pyro type name is in ``msg.effect_type``.
+    EFFECT = "effect"
 
     @property
     def is_sample_like(self) -> bool:
         """True for the kinds Pyro files under ``type == "sample"``: they carry a distribution."""
-        return self is not SiteKind.PARAM
+        return self is not SiteKind.PARAM and self is not SiteKind.EFFECT
 
 
 @dataclass(frozen=True)
@@ -87,29 +93,66 @@ class Message:
     stop: bool = False
     log_prob: torch.Tensor | None = None  # scaled and masked, filled by Trace.compute_log_prob
     unscaled_log_prob: torch.Tensor | None = None
+    # Called with the message after every handler has postprocessed it (Pyro's field of
+    # the same name): ``escape`` uses it to leave the model once the inner handlers are done.
+    continuation: Callable[[Message], None] | None = None
+    effect_type: str | None = None  # Pyro's type name of a SiteKind.EFFECT message, e.g. "apply"
 
     @property
     def type(self) -> str:
-        """The site type as Pyro names it: ``"sample"`` or ``"param"``."""
+        """The site type as Pyro names it: ``"sample"``, ``"param"``, or an effect's own name."""
+        if self.kind is SiteKind.EFFECT:
+            return self.effect_type or "effect"
         return "sample" if self.kind.is_sample_like else self.kind.value
 
-    # Pyro's traces hold dicts; read access by key keeps ported inspection code working.
+    # Pyro's messages are dicts: key access, read and write, keeps ported handlers and
+    # inspection code working (``msg["value"] = v``, ``msg["done"] = True``).
     def __getitem__(self, key: str) -> Any:
         if key == "type":
             return self.type
-        try:
-            return getattr(self, key)
-        except AttributeError:
-            raise KeyError(key) from None
+        if key not in _FIELDS:
+            raise KeyError(key)
+        return getattr(self, key)
 
-    def __contains__(self, key: str) -> bool:
-        return key == "type" or hasattr(self, key)
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key == "type":
+            self.kind, self.effect_type = _kind_of_type(value)
+        elif key in _FIELDS:
+            setattr(self, key, value)
+        else:
+            raise KeyError(
+                f"message of site '{self.name}' has no field {key!r} (it has {sorted(_FIELDS | {'type'})}); "
+                f"keep extra information in msg['infer'][{key!r}]"
+            )
+
+    def __contains__(self, key: object) -> bool:
+        return key == "type" or key in _FIELDS
 
     def get(self, key: str, default: Any = None) -> Any:
         try:
             return self[key]
         except KeyError:
             return default
+
+    def update(self, values: dict[str, Any] | None = None, **more: Any) -> None:
+        """Set several fields at once, as ``dict.update`` (Pyro's handlers call ``msg.update(...)``)."""
+        for key, value in {**(values or {}), **more}.items():
+            self[key] = value
+
+    def copy(self) -> Message:
+        """A shallow copy: a new message sharing the field values (``infer`` copied, as Pyro's trace does)."""
+        return dataclasses.replace(self, infer=dict(self.infer), kwargs=dict(self.kwargs))
+
+
+_FIELDS = frozenset(f.name for f in dataclasses.fields(Message))
+
+
+def _kind_of_type(type_name: str) -> tuple[SiteKind, str | None]:
+    if type_name == "sample":
+        return SiteKind.SAMPLE, None
+    if type_name == "param":
+        return SiteKind.PARAM, None
+    return SiteKind.EFFECT, type_name
 
 
 class _ThreadState(threading.local):
@@ -130,22 +173,48 @@ H = TypeVar("H", bound="Handler")
 
 
 class Handler:
-    """Base class of every effect handler.
+    """Base class of every effect handler; Pyro's ``poutine.messenger.Messenger`` is this class.
 
     A handler is both a context manager and a function wrapper::
 
         with trace() as tr:        # handles the sites run inside the block
             model()
         traced = trace(model)      # handles the sites of each call of ``model``
+        traced = trace()(model)    # the same, Pyro's ``Messenger()(fn)`` form
 
     Subclasses override :meth:`process` (before the default behaviour) and
     :meth:`postprocess` (after it). Both see every message; check ``msg.kind``.
+
+    A handler written Pyro's way works too: override ``_process_message`` /
+    ``_postprocess_message``, or define ``_pyro_sample`` / ``_pyro_post_sample`` (one
+    per Pyro type name), and read or write the message by key (``msg["value"] = v``).
+    Example::
+
+        class Double(Handler):   # or poutine.messenger.Messenger
+            def _pyro_post_sample(self, msg):
+                msg["value"] = 2 * msg["value"]
     """
+
+    fn: Callable[..., Any] | None = None  # also for Pyro-style subclasses whose __init__ skips ours
 
     def __init__(self, fn: Callable[..., Any] | None = None) -> None:
         if fn is not None and not callable(fn):
             raise TypeError(_not_callable_message(self, fn))
         self.fn = fn
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Route Pyro-style hooks through process/postprocess once, at class creation, so that
+        # handlers written pplkit's way pay nothing per message for the Pyro door.
+        hooks = [name for name in dir(cls) if name.startswith("_pyro_")]
+        pre_hooks = any(not name.startswith("_pyro_post_") for name in hooks)
+        post_hooks = any(name.startswith("_pyro_post_") for name in hooks)
+        if cls.process is Handler.process and (pre_hooks or cls._process_message is not Handler._process_message):
+            cls.process = _call_process_message  # type: ignore[method-assign]
+        if cls.postprocess is Handler.postprocess and (
+            post_hooks or cls._postprocess_message is not Handler._postprocess_message
+        ):
+            cls.postprocess = _call_postprocess_message  # type: ignore[method-assign]
 
     def __enter__(self: H) -> H:
         _STATE.stack.append(self)
@@ -160,6 +229,10 @@ class Handler:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.fn is None:
+            if len(args) == 1 and not kwargs and callable(args[0]):
+                # Pyro's ``Messenger()(fn)``: bind the function; state stays on this handler.
+                self.fn = args[0]
+                return self
             raise TypeError(
                 f"{type(self).__name__} was created without a function to wrap; "
                 f"use it as `with {type(self).__name__}(...):` or pass the model first"
@@ -172,6 +245,31 @@ class Handler:
 
     def postprocess(self, msg: Message) -> None:
         """See ``msg`` after its value is set."""
+
+    # -- Pyro's names for the two hooks ---------------------------------------------------
+
+    def _process_message(self, msg: Message) -> None:
+        """Pyro's ``process``: calls ``self._pyro_<type>(msg)`` when the handler defines it."""
+        hook = getattr(self, f"_pyro_{msg.type}", None)
+        if hook is not None:
+            hook(msg)
+
+    def _postprocess_message(self, msg: Message) -> None:
+        """Pyro's ``postprocess``: calls ``self._pyro_post_<type>(msg)`` when the handler defines it."""
+        hook = getattr(self, f"_pyro_post_{msg.type}", None)
+        if hook is not None:
+            hook(msg)
+
+    def _reset(self) -> None:
+        """Forget per-run state before a partial run is re-executed (``poutine.queue``)."""
+
+
+def _call_process_message(self: Handler, msg: Message) -> None:
+    self._process_message(msg)
+
+
+def _call_postprocess_message(self: Handler, msg: Message) -> None:
+    self._postprocess_message(msg)
 
 
 def _not_callable_message(handler: Handler, fn: Any) -> str:
@@ -193,15 +291,29 @@ def default_process(msg: Message) -> None:
     if msg.kind is SiteKind.SAMPLE:
         if msg.value is None:
             fn = msg.fn
+            if not isinstance(fn, Distribution):
+                from .primitives import not_a_distribution
+
+                raise TypeError(not_a_distribution(msg.name, fn))
             msg.value = fn.rsample() if fn.has_rsample else fn.sample()
     elif msg.kind is SiteKind.PARAM:
         from .params import current_param_store
 
         init, constraint, event_dim = msg.args
-        msg.value = current_param_store().get_param(msg.name, init, constraint, event_dim)
+        store = current_param_store()
+        msg.value = store.get_param(msg.name, init, constraint, event_dim)
+        # A read-back (``param(name)``) declares nothing; record what the store holds, so that
+        # plates subsample it and renderers show its real constraint.
+        if event_dim is None:
+            event_dim = store.event_dim(msg.name)
+        msg.args = (init, store.constraint(msg.name), event_dim)
+        msg.kwargs["constraint"] = store.constraint(msg.name)
     elif msg.kind is SiteKind.PLATE:
         if msg.value is None:
             msg.value = msg.fn.sample()
+    elif msg.kind is SiteKind.EFFECT:
+        if msg.value is None:
+            msg.value = msg.fn(*msg.args, **msg.kwargs)
     # DETERMINISTIC and FACTOR messages arrive with their value already set.
     msg.done = True
 
@@ -214,6 +326,7 @@ def apply_stack(msg: Message) -> Message:
        handlers further out.
     2. Default: unless a handler set ``msg.done``, the site is sampled or the param fetched.
     3. ``postprocess``: the handlers that saw the message, outermost first.
+    4. ``msg.continuation``, if a handler set one, is called with the message.
     """
     stack = _STATE.stack
     seen = 0
@@ -226,6 +339,8 @@ def apply_stack(msg: Message) -> Message:
         default_process(msg)
     for handler in stack[len(stack) - seen :]:
         handler.postprocess(msg)
+    if msg.continuation is not None:
+        msg.continuation(msg)
     return msg
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import torch
 
@@ -35,6 +37,8 @@ def test_sample_converts_numeric_obs_to_a_tensor():
 def test_sample_rejects_a_non_distribution_and_names_the_site(fn):
     with pytest.raises(TypeError, match=r"sample\('z', fn\): fn must be a distribution"):
         pplkit.sample("z", fn)
+    with pytest.raises(TypeError, match=r"sample\('z', fn\): fn must be a distribution"):
+        poutine.trace(pplkit.sample).get_trace("z", fn)  # under handlers, raised when it would be drawn
 
 
 def test_sample_rejects_a_non_string_name():
@@ -67,16 +71,36 @@ def test_param_under_trace_is_a_param_site():
     assert tr["w"].kind is SiteKind.PARAM and tr.param_nodes == ["w"]
 
 
-def test_param_redeclared_with_another_shape_or_constraint_is_an_error():
+def test_param_redeclared_with_another_shape_or_constraint_warns_and_returns_the_stored_value():
     pplkit.param("w", torch.zeros(3))
-    with pytest.raises(ValueError, match=r"param 'w' already exists with shape \(3,\).*\(4,\)"):
-        pplkit.param("w", torch.zeros(4))
-    with pytest.raises(ValueError, match="param 'w' was created with constraint Real"):
-        pplkit.param("w", torch.ones(3), constraint=constraints.positive)
+    with pytest.warns(UserWarning, match=r"param 'w' already exists with shape \(3,\).*\(4,\)"):
+        assert torch.equal(pplkit.param("w", torch.zeros(4)), torch.zeros(3))
+    with pytest.warns(UserWarning, match=r"param 'w' was created with constraint Real\(\).*declares GreaterThan"):
+        assert torch.equal(pplkit.param("w", torch.ones(3), constraint=constraints.positive), torch.zeros(3))
     pplkit.param("iv", torch.tensor(0.5), constraint=constraints.interval(0.0, 1.0))
-    pplkit.param("iv", torch.tensor(0.5), constraint=constraints.interval(0.0, 1.0))  # equal constraint: fine
-    with pytest.raises(ValueError, match="param 'iv'"):
-        pplkit.param("iv", torch.tensor(0.5), constraint=constraints.interval(0.0, 2.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pplkit.param("iv", torch.tensor(0.5), constraint=constraints.interval(0.0, 1.0))  # equal constraint: quiet
+    with pytest.warns(UserWarning, match=r"param 'iv'.*Interval\(lower_bound=0.0, upper_bound=1.0\).*upper_bound=2.0"):
+        value = pplkit.param("iv", torch.tensor(0.5), constraint=constraints.interval(0.0, 2.0))
+    assert value.item() == pytest.approx(0.5)
+    assert pplkit.get_param_store().constraint("iv").upper_bound == 1.0  # the store kept its constraint
+
+
+def test_bare_param_reads_back_the_stored_constrained_value_without_warning():
+    # Pyro's intro tutorial: "it returns the value from the parameter store regardless of
+    # any other arguments" -- svi_part_i reads pyro.param("alpha_q").item() after training.
+    pplkit.param("alpha_q", torch.tensor(15.0), constraint=constraints.positive)
+    pplkit.param("probs", torch.tensor([0.2, 0.3, 0.5]), constraint=constraints.simplex)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert pplkit.param("alpha_q").item() == pytest.approx(15.0)
+        assert torch.allclose(pplkit.param("probs"), torch.tensor([0.2, 0.3, 0.5]))
+        assert pplkit.param("probs", torch.ones(3) / 3).shape == (3,)  # same constrained shape: quiet
+        site = poutine.trace(lambda: pplkit.param("alpha_q")).get_trace()["alpha_q"]
+    assert site.value.item() == pytest.approx(15.0)
+    assert site.kwargs["constraint"] is constraints.positive  # the trace shows the stored constraint
+    assert site.value.requires_grad  # still the learnable value, not a detached copy
 
 
 def test_param_init_outside_the_support_is_an_error_and_creates_nothing():

@@ -95,3 +95,36 @@ def test_message_reads_like_a_pyro_site():
     assert Message(kind=SiteKind.PARAM, name="p").type == "param"
     with pytest.raises(KeyError):
         msg["missing"]
+
+
+def test_message_accepts_pyro_style_item_assignment():
+    msg = Message(kind=SiteKind.SAMPLE, name="z", fn=dist.Normal(0.0, 1.0))
+    msg["value"] = torch.tensor(1.5)
+    msg["done"] = True
+    msg["infer"]["enumerate"] = "parallel"
+    msg.update(is_observed=True, scale=2.0)
+    assert msg.value.item() == 1.5 and msg.done and msg.is_observed and msg.scale == 2.0
+    assert msg["infer"] == {"enumerate": "parallel"}
+    msg["type"] = "param"
+    assert msg.kind is SiteKind.PARAM and msg["type"] == "param"
+    with pytest.raises(KeyError, match="site 'z' has no field 'colour'.*msg\\['infer'\\]\\['colour'\\]"):
+        msg["colour"] = "red"
+    assert "colour" not in msg and "value" in msg
+    copy = msg.copy()
+    copy["value"] = torch.tensor(0.0)
+    copy["infer"]["enumerate"] = "sequential"
+    assert msg.value.item() == 1.5 and msg.infer["enumerate"] == "parallel"
+
+
+def test_continuation_runs_after_every_postprocess():
+    order = []
+
+    class Record(Handler):
+        def postprocess(self, msg):
+            order.append("post")
+
+    msg = Message(kind=SiteKind.SAMPLE, name="z", fn=dist.Normal(0.0, 1.0))
+    msg.continuation = lambda m: order.append("continuation")
+    with Record(), Record():
+        apply_stack(msg)
+    assert order == ["post", "post", "continuation"]

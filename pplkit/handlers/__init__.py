@@ -4,12 +4,36 @@ Also importable as ``pplkit.poutine``, Pyro's name for this module.
 """
 
 from .block import block
+from .broadcast import broadcast
 from .condition import condition, uncondition
 from .do import do
+from .escape import NonlocalExit, escape
+from .infer_config import infer_config
+from .lift import lift
+from .queue import queue
+from .reparam import reparam
 from .replay import replay
 from .scale import mask, scale
 from .seed import seed
 from .substitute import substitute
 from .trace import trace
 
-__all__ = ["block", "condition", "do", "mask", "replay", "scale", "seed", "substitute", "trace", "uncondition"]
+__all__ = [
+    "NonlocalExit",
+    "block",
+    "broadcast",
+    "condition",
+    "do",
+    "escape",
+    "infer_config",
+    "lift",
+    "mask",
+    "queue",
+    "reparam",
+    "replay",
+    "scale",
+    "seed",
+    "substitute",
+    "trace",
+    "uncondition",
+]

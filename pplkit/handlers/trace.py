@@ -6,8 +6,9 @@ from typing import Any, Callable
 
 from .._compat import add_note
 from ..params import current_param_store
-from ..runtime import Handler, Message
+from ..runtime import Handler, Message, SiteKind
 from ..trace import Trace
+from .escape import NonlocalExit
 
 
 class trace(Handler):
@@ -34,6 +35,8 @@ class trace(Handler):
 
     def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
         super().__exit__(exc_type, exc_value, traceback)
+        if isinstance(exc_value, NonlocalExit):  # an early exit on purpose (escape, queue), not a fault
+            return
         if exc_value is not None:
             # A failed run must not leave the params it created: a stale one (say, made
             # before the user added a constraint) would break the corrected model.
@@ -52,7 +55,11 @@ class trace(Handler):
                 add_note(exc_value, _bad_argument_hint(names[-1] if names else None))
 
     def postprocess(self, msg: Message) -> None:
-        self.trace.add_site(msg)
+        if msg.kind is not SiteKind.EFFECT:  # as in Pyro, a trace holds sample and param sites only
+            self.trace.add_site(msg)
+
+    def _reset(self) -> None:
+        self.trace = Trace()
 
     def get_trace(self, *args: Any, **kwargs: Any) -> Trace:
         """Run the wrapped function and return its trace."""

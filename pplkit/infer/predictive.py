@@ -123,9 +123,16 @@ class Predictive:
 def _model_structure(
     model: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], role: str = "model"
 ) -> tuple[int, Trace]:
-    """Run the model once (hidden from every handler) for its plate nesting and sites."""
-    with tracing_for_structure(), trace() as tracer:
+    """Run the model (hidden from every handler) for its plate nesting and sites.
+
+    It runs twice, as Pyro's Predictive does (once to guess the plate nesting, once for
+    the site shapes), so that the random draws after it are Pyro's: a seeded notebook
+    then prints Pyro's numbers for the rest of its cells (intro_long's second fit).
+    """
+    with tracing_for_structure():
         call_user_fn(model, role, args, kwargs)
+        with trace() as tracer:
+            call_user_fn(model, role, args, kwargs)
     return guess_max_plate_nesting(tracer.trace), tracer.trace
 
 

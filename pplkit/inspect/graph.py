@@ -80,6 +80,8 @@ class Node:
             ``Independent`` removed; None for params.
         support: the support of a sample site's distribution (``"real"``, ``"positive"``).
         constraint: a param's constraint (``"positive"``); None for other sites.
+        constraint_repr: the same constraint as Pyro's legend prints it
+            (``"GreaterThan(lower_bound=0.0)"``).
         shape: the shape of the site's value.
         fixed_value: for a ``do``-intervened site, the value it was fixed to, as text.
         posterior: a posterior summary (mean and sd), when one was given.
@@ -93,6 +95,7 @@ class Node:
     distribution: str | None = None
     support: str | None = None
     constraint: str | None = None
+    constraint_repr: str | None = None
     shape: tuple[int, ...] = ()
     fixed_value: str | None = None
     posterior: SiteSummary | None = field(default=None, compare=False)

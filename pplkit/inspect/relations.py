@@ -134,6 +134,7 @@ class _Site:
     distribution: str | None = None
     support: str | None = None
     constraint: str | None = None
+    constraint_repr: str | None = None
     shape: tuple[int, ...] = ()
     fixed_value: str | None = None
     plates: list[str] = field(default_factory=list)
@@ -164,7 +165,9 @@ def _sites_of(trace: Trace) -> list[_Site]:
         if msg.kind is SiteKind.FACTOR:  # its value is an empty placeholder; its term has a shape
             site.shape = tuple(msg.fn.batch_shape)
         if msg.kind is SiteKind.PARAM:
-            site.constraint = constraint_name(msg.kwargs.get("constraint", torch_constraints.real))
+            declared = msg.kwargs.get("constraint", torch_constraints.real)
+            site.constraint = constraint_name(declared)
+            site.constraint_repr = repr(declared)
         elif site.role is NodeRole.INTERVENED:
             site.fixed_value = _describe_value(value)
         elif msg.kind is SiteKind.SAMPLE:
@@ -299,6 +302,7 @@ def _merge(runs: Sequence[list[_Site]]) -> ModelGraph:
             distribution=site.distribution,
             support=site.support,
             constraint=site.constraint,
+            constraint_repr=site.constraint_repr,
             shape=site.shape,
             fixed_value=site.fixed_value,
         )

@@ -120,15 +120,19 @@ def _cluster_lines(graph: ModelGraph, cluster: Cluster, indent: str) -> Iterator
 
 
 def _legend_lines(graph: ModelGraph) -> Iterator[str]:
+    # Pyro's legend: the sample sites' distributions, then each param with its constraint
+    # as torch prints it ("sigma : GreaterThan(lower_bound=0.0)").
+    params = []
     for node in graph:
         if node.role is NodeRole.PARAM:
-            yield f"{node.name} : {node.constraint}"
+            params.append(f"{node.name} : {node.constraint_repr or node.constraint}")
         elif node.role is NodeRole.FACTOR:
             yield f"{node.name} : factor"
         elif node.role is NodeRole.INTERVENED:
             yield f"{node.name} = {node.fixed_value} (do)"
         elif node.distribution is not None:
             yield f"{node.name} ~ {node.distribution}"
+    yield from params
 
 
 def _attributes(attributes: dict[str, str]) -> str:

@@ -144,3 +144,35 @@ def test_posterior_predictive_from_a_fitted_guide_matches_the_closed_form():
     # 4 MC standard errors, plus the fit's own error (< 0.2 posterior sd, see test_normal).
     assert torch.all((x.mean(0) - mean).abs() < 4 * predictive_sd / math.sqrt(n) + 0.2 * sd)
     assert torch.all((x.std(0) - predictive_sd).abs() < 4 * predictive_sd / math.sqrt(2 * n) + 0.08 * sd)
+
+
+def test_a_seeded_predictive_draws_pyros_numbers_and_leaves_the_generator_where_pyro_does():
+    # Same seed, same numbers: Predictive(model, guide=...) makes Pyro's draws in Pyro's
+    # order, so that everything a notebook draws after it is Pyro's too.
+    pyro = pytest.importorskip("pyro")
+    import pyro.distributions as pyro_dist
+
+    import pplkit
+
+    def make(ppl, d):
+        def model(x):
+            a = ppl.sample("a", d.Normal(0.0, 1.0))
+            with ppl.plate("data", len(x)):
+                ppl.sample("obs", d.Normal(a, 0.5), obs=x)
+
+        def guide(x):
+            ppl.sample("a", d.Normal(0.3, 0.2))
+
+        return model, guide
+
+    x = torch.tensor([0.1, 0.4, -0.2])
+    results = []
+    for ppl, d, predictive in ((pyro, pyro_dist, pyro.infer.Predictive), (pplkit, dist, Predictive)):
+        model, guide = make(ppl, d)
+        for parallel in (False, True):
+            ppl.set_rng_seed(7)
+            samples = predictive(model, guide=guide, num_samples=4, parallel=parallel)(x)
+            results.append((samples["a"], samples["obs"], torch.rand(())))
+    for theirs, ours in zip(results[:2], results[2:]):
+        for t, o in zip(theirs, ours):
+            assert torch.equal(t, o)

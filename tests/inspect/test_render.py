@@ -83,7 +83,11 @@ def test_simple_model_dot_with_params(intro_args):
             *map(param, COEFFICIENTS),
             "subgraph cluster_data {",
             *(edge(name, "obs") for name in COEFFICIENTS),
-            legend("a : real", "bA : real", "bR : real", "bAR : real", "sigma : positive", "obs ~ Normal"),
+            legend(
+                "obs ~ Normal",
+                *(f"{name} : Real()" for name in COEFFICIENTS[:-1]),
+                "sigma : GreaterThan(lower_bound=0.0)",
+            ),
         },
         "cluster_data": {DATA_PLATE, OBS},
     }
@@ -357,3 +361,34 @@ def test_a_trained_guide_annotates_the_model_with_its_posterior(intro_args):
     label = line.split('"')[1]
     name, mean, sd = re.fullmatch(r"(\w+)\\n(\S+) ± (\S+)", label).groups()
     assert name == "bR" and mean == "-0.2" and 0 < float(sd) < 2e-4
+
+
+PYRO_LEGEND_SCRIPT = """
+import torch
+from torch.distributions import constraints
+
+def model(x):
+    a = pyro.param("a", torch.tensor(1.0))
+    sigma = pyro.param("sigma", torch.tensor(1.0), constraint=constraints.positive)
+    p = pyro.param("p", torch.tensor(0.5), constraint=constraints.interval(0.0, 1.0))
+    with pyro.plate("N", 3):
+        pyro.sample("z", dist.Normal(a, sigma))
+        pyro.sample("x", dist.Bernoulli(p), obs=x)
+
+source = pyro.render_model(model, (torch.ones(3),), render_distributions=True, render_params=True).source
+print([line for line in source.splitlines() if "shape=plaintext" in line][0].split('"')[1])
+"""
+
+
+def test_legend_prints_params_and_constraints_as_pyro_does():
+    pytest.importorskip("pyro")
+    outputs = []
+    for imports in ("import pyro, pyro.distributions as dist", "import pplkit as pyro, pplkit.distributions as dist"):
+        done = subprocess.run(
+            [sys.executable, "-c", imports + PYRO_LEGEND_SCRIPT], cwd=REPO_ROOT, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout.strip())
+    pyro_legend, pplkit_legend = outputs
+    assert "sigma : GreaterThan(lower_bound=0.0)" in pyro_legend
+    assert pplkit_legend == pyro_legend

@@ -1,0 +1,61 @@
+"""poutine.util.prune_subsample_sites and the package's Pyro layout."""
+
+from __future__ import annotations
+
+import importlib
+
+import torch
+
+import pplkit
+import pplkit.distributions as dist
+from pplkit import poutine
+from pplkit.poutine.util import prune_subsample_sites
+
+
+def test_prune_subsample_sites_drops_plate_draws_only():
+    def model():
+        with pplkit.plate("data", 10, subsample_size=3):
+            pplkit.sample("x", dist.Normal(0.0, 1.0))
+
+    tr = poutine.trace(model).get_trace()
+    assert "data" in tr.nodes
+    pruned = prune_subsample_sites(tr)
+    assert list(pruned.nodes) == ["x"]
+    assert "data" in tr.nodes  # the original is untouched
+    assert pruned.nodes["x"] is tr.nodes["x"]
+
+
+def test_pyro_module_layout_is_importable():
+    for module, name in [
+        ("runtime", "effectful"),
+        ("runtime", "apply_stack"),
+        ("runtime", "am_i_wrapped"),
+        ("runtime", "get_mask"),
+        ("messenger", "Messenger"),
+        ("trace_messenger", "TraceMessenger"),
+        ("condition_messenger", "ConditionMessenger"),
+        ("block_messenger", "BlockMessenger"),
+        ("replay_messenger", "ReplayMessenger"),
+        ("do_messenger", "DoMessenger"),
+        ("seed_messenger", "SeedMessenger"),
+        ("lift_messenger", "LiftMessenger"),
+        ("reparam_messenger", "ReparamMessenger"),
+        ("escape_messenger", "EscapeMessenger"),
+        ("infer_config_messenger", "InferConfigMessenger"),
+        ("broadcast_messenger", "BroadcastMessenger"),
+        ("util", "prune_subsample_sites"),
+    ]:
+        assert hasattr(importlib.import_module(f"pplkit.poutine.{module}"), name), (module, name)
+    for handler in ["trace", "condition", "block", "replay", "lift", "reparam", "queue", "escape", "broadcast"]:
+        assert callable(getattr(poutine, handler))
+    assert poutine.Trace is pplkit.Trace
+
+
+def test_block_messenger_hides_by_pyro_s_first_argument():
+    from pplkit.poutine.block_messenger import BlockMessenger
+
+    with poutine.trace() as t, BlockMessenger(lambda msg: msg["name"] == "a"):
+        pplkit.sample("a", dist.Normal(0.0, 1.0))
+        pplkit.sample("b", dist.Normal(0.0, 1.0))
+    assert list(t.trace.nodes) == ["b"]
+    assert torch.is_tensor(t.trace.nodes["b"]["value"])
