@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import os
 import threading
+import weakref
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -140,6 +141,22 @@ class ParamStore:
         """The leaf tensor an optimizer updates."""
         return self._unconstrained[name]
 
+    def adopt(
+        self, name: str, leaf: torch.Tensor, constraint: Constraint = constraints.real, event_dim: int | None = None
+    ) -> None:
+        """Hold ``leaf`` itself as the unconstrained tensor of ``name`` (no copy).
+
+        ``PyroModule`` and the autoguides use this so that a module's ``nn.Parameter``
+        and the store's entry are one tensor: an optimizer stepping either moves both.
+        """
+        if not leaf.is_leaf:
+            raise ValueError(f"param '{name}': adopt needs a leaf tensor (a parameter), not the result of an operation")
+        _answers_unconstrained(leaf)
+        with self._lock:
+            self._unconstrained[name] = leaf
+            self._constraints[name] = constraint
+            self._event_dims[name] = event_dim
+
     def named_parameters(self) -> list[tuple[str, torch.Tensor]]:
         """(name, unconstrained leaf tensor) pairs."""
         return list(self._unconstrained.items())
@@ -212,10 +229,15 @@ def _constrain(unconstrained: torch.Tensor, constraint: Constraint) -> torch.Ten
     identity affine map, so plain ``exp`` gives the same value 8x faster.
     """
     if constraint is constraints.real:
-        return unconstrained
+        return unconstrained  # a leaf: it answers ``.unconstrained()`` from birth (_answers_unconstrained)
     if constraint is constraints.positive:
-        return unconstrained.exp()
-    return transform_to(constraint)(unconstrained)
+        value = unconstrained.exp()
+    else:
+        value = transform_to(constraint)(unconstrained)
+    # Pyro's params answer ``value.unconstrained()`` with their leaf; a weak reference,
+    # so that a value kept by the user does not keep a popped param alive.
+    value.unconstrained = weakref.ref(unconstrained)  # type: ignore[attr-defined]
+    return value
 
 
 def _unconstrain(name: str, init: Init, constraint: Constraint) -> torch.Tensor:
@@ -231,7 +253,13 @@ def _unconstrain(name: str, init: Init, constraint: Constraint) -> torch.Tensor:
     _check_support(name, value, constraint)
     with torch.no_grad():
         unconstrained = transform_to(constraint).inv(value).clone().contiguous()
-    return unconstrained.requires_grad_(True)
+    return _answers_unconstrained(unconstrained.requires_grad_(True))
+
+
+def _answers_unconstrained(leaf: torch.Tensor) -> torch.Tensor:
+    """Give a leaf Pyro's ``.unconstrained()``, for the reads where the value is the leaf itself."""
+    leaf.unconstrained = weakref.ref(leaf)  # type: ignore[attr-defined]
+    return leaf
 
 
 def _check_support(name: str, value: torch.Tensor, constraint: Constraint) -> None:
@@ -330,7 +358,7 @@ def _parse_state(
             constraint_of[name] = _constraint_from_spec(record["constraint"])
         except (ValueError, KeyError) as e:
             raise ValueError(f"param '{name}': {e}") from None
-        unconstrained[name] = record["unconstrained"].detach().clone().requires_grad_(True)
+        unconstrained[name] = _answers_unconstrained(record["unconstrained"].detach().clone().requires_grad_(True))
         event_dims[name] = record.get("event_dim")
     return unconstrained, constraint_of, event_dims
 
