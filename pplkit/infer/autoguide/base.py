@@ -114,6 +114,8 @@ class AutoGuide(PyroModule):
         # (param name, the dict of the submodule holding it, its key there), for the sync check.
         self._param_slots: list[tuple[str, dict[str, Any], str]] = []
         self._param_slots_known = False
+        # Set by AutoGuideList while this guide runs as one of its parts: the list's plates, made once.
+        self._shared_plates: dict[str, plate] | None = None
 
     @property
     def model(self) -> Callable[..., Any]:
@@ -263,6 +265,8 @@ class AutoGuide(PyroModule):
 
     def _create_plates(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, plate]:
         """One fresh plate per plate of the model (or the user's, from ``create_plates``); none without plates."""
+        if self._shared_plates is not None:
+            return self._shared_plates
         plates: dict[str, plate] = {}
         if not self._plate_frames:
             return plates
