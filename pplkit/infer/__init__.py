@@ -1,6 +1,6 @@
 """Inference: stochastic variational inference, guides, prediction and MCMC."""
 
-from . import autoguide
+from . import autoguide, util
 from .autoguide import (
     AutoDelta,
     AutoDiagonalNormal,
@@ -17,6 +17,7 @@ from .mcmc import HMC, MCMC, NUTS
 from .predictive import Predictive
 from .svi import SVI, StepRecord
 from .trace_mean_field_elbo import TraceMeanField_ELBO
+from .tracegraph_elbo import TraceGraph_ELBO
 
 __all__ = [
     "ELBO",
@@ -37,7 +38,9 @@ __all__ = [
     "NonFiniteLossError",
     "Predictive",
     "StepRecord",
+    "TraceGraph_ELBO",
     "TraceMeanField_ELBO",
     "Trace_ELBO",
     "autoguide",
+    "util",
 ]

@@ -80,6 +80,16 @@ class PyroOptim:
         assert self.optimizer is not None
         self.optimizer.step(*args, **kwargs)
 
+    def step(self, params: Params, *args: Any, **kwargs: Any) -> None:
+        """Pyro's name for a step on ``params`` (a set of leaf tensors from a trace, say): same as calling.
+
+        Example::
+
+            params = {site["value"].unconstrained() for site in param_capture.trace.nodes.values()}
+            optimizer.step(params)
+        """
+        self(params, *args, **kwargs)
+
     # -- bookkeeping for new and replaced params -------------------------------------------
 
     def _register(self, params: Params) -> None:
@@ -178,9 +188,7 @@ class PyroOptim:
         return f"{type(self).__name__}({name}, {self.pt_optim_args!r})"
 
 
-def _create(
-    constructor: Callable[..., torch.optim.Optimizer], groups: list[dict[str, Any]]
-) -> torch.optim.Optimizer:
+def _create(constructor: Callable[..., torch.optim.Optimizer], groups: list[dict[str, Any]]) -> torch.optim.Optimizer:
     """Build the torch optimizer, its groups fused where torch has a fused kernel and the user did not choose.
 
     SVI steps on many small tensors, where the per-tensor Python loop of torch's default
