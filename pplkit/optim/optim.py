@@ -188,7 +188,9 @@ class PyroOptim:
         return f"{type(self).__name__}({name}, {self.pt_optim_args!r})"
 
 
-def _create(constructor: Callable[..., torch.optim.Optimizer], groups: list[dict[str, Any]]) -> torch.optim.Optimizer:
+def _create(
+    constructor: Callable[..., torch.optim.Optimizer], groups: list[dict[str, Any]]
+) -> torch.optim.Optimizer:
     """Build the torch optimizer, its groups fused where torch has a fused kernel and the user did not choose.
 
     SVI steps on many small tensors, where the per-tensor Python loop of torch's default
