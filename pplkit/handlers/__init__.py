@@ -6,10 +6,25 @@ Also importable as ``pplkit.poutine``, Pyro's name for this module.
 from .block import block
 from .condition import condition, uncondition
 from .do import do
+from .enum import enum
+from .markov import markov
 from .replay import replay
 from .scale import mask, scale
 from .seed import seed
 from .substitute import substitute
 from .trace import trace
 
-__all__ = ["block", "condition", "do", "mask", "replay", "scale", "seed", "substitute", "trace", "uncondition"]
+__all__ = [
+    "block",
+    "condition",
+    "do",
+    "enum",
+    "markov",
+    "mask",
+    "replay",
+    "scale",
+    "seed",
+    "substitute",
+    "trace",
+    "uncondition",
+]

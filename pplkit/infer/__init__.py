@@ -11,12 +11,15 @@ from .autoguide import (
     AutoMultivariateNormal,
     AutoNormal,
 )
+from .discrete import infer_discrete
 from .elbo import ELBO, NonFiniteLossError, Trace_ELBO
+from .enum import config_enumerate
 from .importance import EmpiricalMarginal, Importance
 from .mcmc import HMC, MCMC, NUTS
 from .predictive import Predictive
 from .svi import SVI, StepRecord
 from .trace_mean_field_elbo import TraceMeanField_ELBO
+from .traceenum_elbo import TraceEnum_ELBO
 from .tracegraph_elbo import TraceGraph_ELBO
 
 __all__ = [
@@ -38,9 +41,12 @@ __all__ = [
     "NonFiniteLossError",
     "Predictive",
     "StepRecord",
+    "TraceEnum_ELBO",
     "TraceGraph_ELBO",
     "TraceMeanField_ELBO",
     "Trace_ELBO",
     "autoguide",
+    "config_enumerate",
+    "infer_discrete",
     "util",
 ]
