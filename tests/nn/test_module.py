@@ -12,6 +12,7 @@ import pplkit.distributions as dist
 from pplkit import poutine
 from pplkit.infer import SVI, Trace_ELBO
 from pplkit.infer.autoguide import AutoDelta, AutoLaplaceApproximation
+from pplkit import nn as pplkit_nn
 from pplkit.nn import PyroModule, PyroParam, PyroSample, module, pyro_method
 
 
@@ -205,3 +206,29 @@ def test_plain_params_of_a_map_fit_are_module_parameters():
     guide = AutoDelta(model)
     guide(x, y)
     assert {n for n, _ in guide.named_parameters()} == {"linear.weight", "linear.bias"}
+
+
+def test_site_and_state_names_are_pyros():
+    pyro_ppl = pytest.importorskip("pyro")  # the real Pyro, the reference answer
+    pdist = pytest.importorskip("pyro.distributions")
+    pytest.importorskip("pyro.nn")
+
+    def build(ppl_nn, d):
+        class Net(ppl_nn.PyroModule):
+            def __init__(self) -> None:
+                super().__init__()
+                self.linear = ppl_nn.PyroModule[nn.Linear](3, 2)
+                self.linear.bias = ppl_nn.PyroSample(d.Normal(0.0, 1.0).expand([2]).to_event(1))
+                self.scale = ppl_nn.PyroParam(torch.ones(2), constraints.positive)
+
+            def forward(self, x):
+                return self.linear(x) * self.scale
+
+        return Net()
+
+    ours, theirs = build(pplkit_nn, dist), build(pyro_ppl.nn, pdist)
+    x = torch.randn(4, 3)
+    our_trace = poutine.trace(ours).get_trace(x)
+    their_trace = pyro_ppl.poutine.trace(theirs).get_trace(x)
+    assert list(our_trace.nodes) == [n for n in their_trace.nodes if not n.startswith("_")]  # _INPUT, _RETURN
+    assert set(ours.state_dict()) == set(theirs.state_dict())
