@@ -61,7 +61,7 @@ class Empirical(TorchDistributionMixin, Distribution):
         weights = (self._log_weights - self._log_weights.logsumexp(-1, keepdim=True)).exp()
         return weights.reshape(weights.shape + (1,) * len(self.event_shape))
 
-    def sample(self, sample_shape: torch.Size | tuple[int, ...] = torch.Size()) -> torch.Tensor:
+    def sample(self, sample_shape: torch.Size | list[int] | tuple[int, ...] = torch.Size()) -> torch.Tensor:
         with torch.no_grad():
             index = Categorical(logits=self._log_weights).sample(torch.Size(sample_shape))
         # Move the drawn index of each batch element into the samples' aggregation dim.
