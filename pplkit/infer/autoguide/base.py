@@ -170,9 +170,12 @@ class AutoGuide(PyroModule):
                 child = torch.nn.Module()
                 owner._modules[part] = child
             owner = child
-        owner._parameters[path[-1]] = leaf
+        key = path[-1]
+        if key in owner.__dict__ or hasattr(type(owner), key) or key in owner._modules:
+            return  # a site named like an attribute of the guide ("sites", "model"): the store alone holds it
+        owner._parameters[key] = leaf
         self._param_slots = [slot for slot in self._param_slots if slot[0] != name]
-        self._param_slots.append((name, owner._parameters, path[-1]))
+        self._param_slots.append((name, owner._parameters, key))
 
     def forward(self, *args: Any, **kwargs: Any) -> dict[str, torch.Tensor]:
         raise NotImplementedError
