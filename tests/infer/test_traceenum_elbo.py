@@ -189,9 +189,9 @@ def test_infer_discrete_map_and_draws_follow_the_exact_posterior():
     tr = poutine.trace(map_model).get_trace(DATA)
     assert torch.equal(tr.nodes["z"].value, posterior.argmax(-1))
     sampler = infer_discrete(model, first_available_dim=-2, temperature=1)
-    draws = torch.stack([poutine.trace(sampler).get_trace(DATA).nodes["z"].value for _ in range(300)])
+    draws = torch.stack([poutine.trace(sampler).get_trace(DATA).nodes["z"].value for _ in range(150)])
     frequency = draws.float().mean(0)
-    standard_error = (posterior[:, 1] * posterior[:, 0] / 300).sqrt()
+    standard_error = (posterior[:, 1] * posterior[:, 0] / 150).sqrt()
     assert ((frequency - posterior[:, 1]).abs() <= 4 * standard_error + 1e-3).all()
 
 

@@ -9,10 +9,10 @@ from torch.distributions import constraints
 
 import pplkit as pyro
 import pplkit.distributions as dist
+from pplkit import nn as pplkit_nn
 from pplkit import poutine
 from pplkit.infer import SVI, Trace_ELBO
 from pplkit.infer.autoguide import AutoDelta, AutoLaplaceApproximation
-from pplkit import nn as pplkit_nn
 from pplkit.nn import PyroModule, PyroParam, PyroSample, module, pyro_method
 
 

@@ -154,8 +154,8 @@ def test_an_autoguide_of_a_model_without_latents_fits_the_models_params():
 
     for guide in (AutoNormal(mle), AutoDiagonalNormal(mle)):
         pyro.clear_param_store()
-        svi = SVI(mle, guide, pyro.optim.Adam({"lr": 0.1}), Trace_ELBO())
-        for _ in range(300):
+        svi = SVI(mle, guide, pyro.optim.Adam({"lr": 0.2}), Trace_ELBO())
+        for _ in range(150):
             svi.step(y)
         assert guide(y) == {} and guide.median() == {}
         assert pyro.param("mu").item() == pytest.approx(y.mean().item(), abs=1e-2)
