@@ -8,9 +8,10 @@ the imports::
 """
 
 # Last, as in Pyro after `import pyro`: `pyro.infer.SVI` and `pyro.optim.Adam` need no extra import.
-from . import distributions, handlers, infer, optim, poutine
+from . import distributions, handlers, infer, nn, optim, poutine
 from .handlers import condition, do
 from .inspect import render_model
+from .nn import module
 from .params import ParamStore, clear_param_store, get_param_store, use_param_store
 from .plate import plate
 from .primitives import deterministic, factor, param, sample
@@ -37,6 +38,8 @@ __all__ = [
     "handlers",
     "infer",
     "is_validation_enabled",
+    "module",
+    "nn",
     "optim",
     "param",
     "plate",

@@ -15,6 +15,7 @@ import os
 import sys
 import threading
 import warnings
+import weakref
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -171,6 +172,22 @@ class ParamStore:
         """The leaf tensor an optimizer updates."""
         return self._unconstrained[name]
 
+    def adopt(
+        self, name: str, leaf: torch.Tensor, constraint: Constraint = constraints.real, event_dim: int | None = None
+    ) -> None:
+        """Hold ``leaf`` itself as the unconstrained tensor of ``name`` (no copy).
+
+        ``PyroModule`` and the autoguides use this so that a module's ``nn.Parameter``
+        and the store's entry are one tensor: an optimizer stepping either moves both.
+        """
+        if not leaf.is_leaf:
+            raise ValueError(f"param '{name}': adopt needs a leaf tensor (a parameter), not the result of an operation")
+        _answers_unconstrained(leaf)
+        with self._lock:
+            self._unconstrained[name] = leaf
+            self._constraints[name] = constraint
+            self._event_dims[name] = event_dim
+
     def named_parameters(self) -> list[tuple[str, torch.Tensor]]:
         """(name, unconstrained leaf tensor) pairs."""
         return list(self._unconstrained.items())
@@ -272,10 +289,15 @@ def _constrain(unconstrained: torch.Tensor, constraint: Constraint) -> torch.Ten
     identity affine map, so plain ``exp`` gives the same value 8x faster.
     """
     if constraint is constraints.real:
-        return unconstrained
+        return unconstrained  # a leaf: it answers ``.unconstrained()`` from birth (_answers_unconstrained)
     if constraint is constraints.positive:
-        return unconstrained.exp()
-    return transform_to(constraint)(unconstrained)
+        value = unconstrained.exp()
+    else:
+        value = transform_to(constraint)(unconstrained)
+    # Pyro's params answer ``value.unconstrained()`` with their leaf; a weak reference,
+    # so that a value kept by the user does not keep a popped param alive.
+    value.unconstrained = weakref.ref(unconstrained)  # type: ignore[attr-defined]
+    return value
 
 
 def _unconstrain(name: str, init: Init, constraint: Constraint) -> torch.Tensor:
@@ -294,7 +316,13 @@ def _unconstrain(name: str, init: Init, constraint: Constraint) -> torch.Tensor:
     _check_support(name, value, constraint)
     with torch.no_grad():
         unconstrained = transform_to(constraint).inv(value).clone().contiguous()
-    return unconstrained.requires_grad_(True)
+    return _answers_unconstrained(unconstrained.requires_grad_(True))
+
+
+def _answers_unconstrained(leaf: torch.Tensor) -> torch.Tensor:
+    """Give a leaf Pyro's ``.unconstrained()``, for the reads where the value is the leaf itself."""
+    leaf.unconstrained = weakref.ref(leaf)  # type: ignore[attr-defined]
+    return leaf
 
 
 def _check_support(name: str, value: torch.Tensor, constraint: Constraint) -> None:
@@ -479,7 +507,8 @@ def _parse_state(
                 f"param {name!r}: {e}. The store was left as it was; save the file again with "
                 "get_param_store().save(path) rather than editing it"
             ) from None
-        unconstrained[name], constraint_of[name], event_dims[name] = u, constraint, event_dim
+        unconstrained[name] = _answers_unconstrained(u)
+        constraint_of[name], event_dims[name] = constraint, event_dim
     return unconstrained, constraint_of, event_dims
 
 

@@ -24,6 +24,8 @@ from .runtime import Handler, Message, PlateFrame, SiteKind, apply_stack, get_ha
 
 __all__ = ["plate", "broadcast_to_plates"]
 
+_ANY_SIZE = -1  # the size of a plate created without one, as in Pyro (torch's "any size")
+
 
 class _Subsample(torch.distributions.Distribution):
     """The distribution of a plate's index draw: a uniform random subset, in random order."""
@@ -86,12 +88,14 @@ class plate(Handler):
             raise TypeError(f"plate name must be a string, got {name!r}")
         if dim is not None and (not isinstance(dim, int) or dim >= 0):
             raise ValueError(f"plate '{name}': dim must be a negative int such as -1 or -2, got {dim!r}")
+        if size is None and subsample is None and subsample_size is None:
+            size = _ANY_SIZE  # Pyro's sizeless plate: it marks independence and broadcasts nothing
         if size is None:
             if subsample is None:
                 raise ValueError(f"plate '{name}': give its size, e.g. plate('{name}', len(data))")
             size = len(subsample)
         size = int(size)
-        if size < 1:
+        if size < 1 and size != _ANY_SIZE:
             raise ValueError(
                 f"plate '{name}' has size {size}, but a plate needs at least one element. If the size is "
                 "len(data), the data is empty: check how it was loaded or filtered (or skip the plate when "
@@ -107,7 +111,9 @@ class plate(Handler):
             subsample_size = len(subsample)
         if subsample_size is None:
             subsample_size = size
-        if not 0 < subsample_size <= size:
+        if size == _ANY_SIZE:
+            subsample_size = _ANY_SIZE
+        elif not 0 < subsample_size <= size:
             raise ValueError(f"plate '{name}': subsample_size must be in 1..{size}, got {subsample_size}")
         self.name = name
         self.size = size
@@ -118,13 +124,16 @@ class plate(Handler):
         device = torch.device(device) if device is not None else None
         # The index draw is a message of its own, so that replaying a guide's trace makes
         # the model see the same subsample as the guide did.
+        if size == _ANY_SIZE:
+            self.indices: torch.Tensor = torch.arange(0, device=device)
+            return
         msg = Message(
             kind=SiteKind.PLATE,
             name=name,
             fn=_Subsample(size, self.subsample_size, device),
             value=subsample,
         )
-        self.indices: torch.Tensor = apply_stack(msg).value
+        self.indices = apply_stack(msg).value
         if len(self.indices) != self.subsample_size:
             raise ValueError(
                 f"plate '{name}': got {len(self.indices)} replayed indices but subsample_size={self.subsample_size}; "
@@ -212,7 +221,7 @@ def broadcast_to_plates(msg: Message) -> None:
     disagree about what the plate indexes.
     """
     fn = msg.fn
-    frames = [f for f in msg.cond_indep_stack if f.dim is not None]
+    frames = [f for f in msg.cond_indep_stack if f.dim is not None and f.size != _ANY_SIZE]
     if not frames:
         return
     batch_shape = list(fn.batch_shape)

@@ -157,7 +157,19 @@ def test_plate_arguments_are_checked():
     with pytest.raises(ValueError, match="subsample_size must be in 1..3"):
         plate("p", 3, subsample_size=5)
     with pytest.raises(ValueError, match="give its size"):
-        plate("p")
+        plate("p", subsample_size=2)
+
+
+def test_a_plate_without_a_size_marks_independence_and_broadcasts_nothing():
+    # As in Pyro (svi_part_iii: `with pyro.plate("data_plate"):`): the sites inside get the plate's dim.
+    with poutine.trace() as t:
+        with plate("p") as idx:
+            x = pplkit.sample("x", dist.Bernoulli(0.3), obs=torch.ones(4))
+            z = pplkit.sample("z", dist.Normal(0.0, 1.0))
+    assert idx.numel() == 0 and x.shape == (4,) and z.shape == ()
+    frame = t.trace.nodes["x"].cond_indep_stack[0]
+    assert (frame.name, frame.dim) == ("p", -1)
+    assert "p" not in t.trace.nodes  # no subsample draw
 
 
 @settings(max_examples=60, deadline=None)

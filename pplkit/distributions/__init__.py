@@ -8,8 +8,9 @@ Pyro's helpers (``.to_event``, ``.expand_by``, ``.mask``); ``Delta`` and ``Unit`
 
 from torch.distributions import Distribution, biject_to, kl_divergence, register_kl, transform_to, transforms
 
-from . import constraints
+from . import constraints, testing, util
 from .delta import Delta, Unit
+from .empirical import Empirical
 from .masked import MaskedDistribution
 from .mixin import TorchDistributionMixin
 from .torch import *  # noqa: F401,F403
@@ -19,6 +20,7 @@ from .util import scale_and_mask, sum_rightmost
 __all__ = [
     "Delta",
     "Distribution",
+    "Empirical",
     "MaskedDistribution",
     "TorchDistributionMixin",
     "Unit",
@@ -29,6 +31,8 @@ __all__ = [
     "scale_and_mask",
     "sum_rightmost",
     "transform_to",
+    "testing",
     "transforms",
+    "util",
     *_torch_families,
 ]

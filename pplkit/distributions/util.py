@@ -27,3 +27,45 @@ def scale_and_mask(
     if not (isinstance(scale, (int, float)) and scale == 1.0):
         log_prob = log_prob * scale
     return log_prob
+
+
+def broadcast_shape(*shapes: tuple[int, ...] | torch.Size, strict: bool = False) -> tuple[int, ...]:
+    """The shape that ``shapes`` broadcast to, as Pyro's ``dist.util.broadcast_shape``.
+
+    With ``strict=True`` a size-1 dim does not stretch: every shape must have the
+    same size wherever it has the dim.
+
+    Example::
+
+        broadcast_shape((2, 1), (3,))   # (2, 3)
+    """
+    reversed_shape: list[int] = []
+    for shape in shapes:
+        for i, size in enumerate(reversed(tuple(shape))):
+            if i >= len(reversed_shape):
+                reversed_shape.append(size)
+            elif reversed_shape[i] == 1 and not strict:
+                reversed_shape[i] = size
+            elif reversed_shape[i] != size and (size != 1 or strict):
+                raise ValueError(
+                    "shape mismatch: objects cannot be broadcast to a single shape: "
+                    + " vs ".join(str(tuple(s)) for s in shapes)
+                )
+    return tuple(reversed(reversed_shape))
+
+
+def logsumexp(tensor: torch.Tensor, dim: int | tuple[int, ...] = -1, keepdim: bool = False) -> torch.Tensor:
+    """``log(sum(exp(tensor)))`` over ``dim``, safe where every term is ``-inf`` (gives ``-inf``, not NaN).
+
+    Example::
+
+        logsumexp(torch.tensor([0.0, 0.0]))   # log 2
+    """
+    if isinstance(dim, int):
+        dim = (dim,)
+    if not dim:
+        return tensor
+    peak = tensor.detach().amax(dim=dim, keepdim=True)
+    peak = peak.masked_fill(~torch.isfinite(peak), 0.0)
+    result = (tensor - peak).exp().sum(dim=dim, keepdim=True).log() + peak
+    return result if keepdim else result.squeeze(dim)

@@ -7,9 +7,11 @@ from .block import block
 from .broadcast import broadcast
 from .condition import condition, uncondition
 from .do import do
+from .enum import enum
 from .escape import NonlocalExit, escape
 from .infer_config import infer_config
 from .lift import lift
+from .markov import markov
 from .queue import queue
 from .reparam import reparam
 from .replay import replay
@@ -24,9 +26,11 @@ __all__ = [
     "broadcast",
     "condition",
     "do",
+    "enum",
     "escape",
     "infer_config",
     "lift",
+    "markov",
     "mask",
     "queue",
     "reparam",

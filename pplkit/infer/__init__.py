@@ -1,22 +1,27 @@
 """Inference: stochastic variational inference, guides, prediction and MCMC."""
 
-from . import autoguide
+from . import autoguide, util
 from .arviz import to_arviz
 from .autoguide import (
     AutoDelta,
     AutoDiagonalNormal,
     AutoGuide,
+    AutoGuideList,
     AutoLaplaceApproximation,
     AutoLowRankMultivariateNormal,
     AutoMultivariateNormal,
     AutoNormal,
 )
+from .discrete import infer_discrete
 from .elbo import ELBO, NonFiniteLossError, Trace_ELBO
+from .enum import config_enumerate
 from .importance import EmpiricalMarginal, Importance
 from .mcmc import HMC, MCMC, NUTS
 from .predictive import Predictive
 from .svi import SVI, StepRecord
 from .trace_mean_field_elbo import TraceMeanField_ELBO
+from .traceenum_elbo import TraceEnum_ELBO
+from .tracegraph_elbo import TraceGraph_ELBO
 
 __all__ = [
     "ELBO",
@@ -27,6 +32,7 @@ __all__ = [
     "AutoDelta",
     "AutoDiagonalNormal",
     "AutoGuide",
+    "AutoGuideList",
     "AutoLaplaceApproximation",
     "AutoLowRankMultivariateNormal",
     "AutoMultivariateNormal",
@@ -36,8 +42,13 @@ __all__ = [
     "NonFiniteLossError",
     "Predictive",
     "StepRecord",
+    "TraceEnum_ELBO",
+    "TraceGraph_ELBO",
     "TraceMeanField_ELBO",
     "Trace_ELBO",
     "autoguide",
+    "config_enumerate",
+    "infer_discrete",
     "to_arviz",
+    "util",
 ]

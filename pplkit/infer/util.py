@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import inspect
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import torch
 
 from ..runtime import Handler, SiteKind, get_handler_stack
 from ..trace import Trace
 
-__all__ = ["call_user_fn", "describe_args", "guess_max_plate_nesting", "tracing_for_structure"]
+__all__ = ["call_user_fn", "describe_args", "guess_max_plate_nesting", "tracing_for_structure", "zero_grads"]
 
 
 def call_user_fn(fn: Callable[..., Any], role: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -125,3 +125,17 @@ def tracing_for_structure() -> Iterator[None]:
             yield
     finally:
         stack[:] = saved
+
+
+def zero_grads(tensors: Iterable[torch.Tensor]) -> None:
+    """Set the gradient of each tensor that has one to zeros, as Pyro's ``infer.util.zero_grads``.
+
+    Example::
+
+        loss.backward()
+        optimizer.step(params)
+        zero_grads(params)
+    """
+    for tensor in tensors:
+        if tensor.grad is not None:
+            tensor.grad = torch.zeros_like(tensor.grad)

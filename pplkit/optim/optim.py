@@ -80,6 +80,16 @@ class PyroOptim:
         assert self.optimizer is not None
         self.optimizer.step(*args, **kwargs)
 
+    def step(self, params: Params, *args: Any, **kwargs: Any) -> None:
+        """Pyro's name for a step on ``params`` (a set of leaf tensors from a trace, say): same as calling.
+
+        Example::
+
+            params = {site["value"].unconstrained() for site in param_capture.trace.nodes.values()}
+            optimizer.step(params)
+        """
+        self(params, *args, **kwargs)
+
     # -- bookkeeping for new and replaced params -------------------------------------------
 
     def _register(self, params: Params) -> None:

@@ -2,15 +2,16 @@
 
 ``AutoNormal`` (mean-field, readable params per site), ``AutoDelta`` (MAP),
 ``AutoDiagonalNormal``, ``AutoMultivariateNormal`` and
-``AutoLowRankMultivariateNormal`` (one packed vector of all latents) and
-``AutoLaplaceApproximation``. Each is called like the model and returns a dict of
-constrained samples; each has ``median()`` and ``quantiles(qs)``.
+``AutoLowRankMultivariateNormal`` (one packed vector of all latents),
+``AutoLaplaceApproximation`` and ``AutoGuideList`` (parts for parts of the model).
+Each is called like the model and returns a dict of constrained samples; each has ``median()`` and ``quantiles(qs)``.
 """
 
 from .base import AutoGuide, LatentSite
 from .continuous import AutoContinuous
 from .delta import AutoDelta
 from .diagonal_normal import AutoDiagonalNormal
+from .guide_list import AutoCallable, AutoGuideList
 from .initialization import (
     InitMessenger,
     init_to_feasible,
@@ -26,10 +27,12 @@ from .multivariate_normal import AutoMultivariateNormal
 from .normal import AutoNormal
 
 __all__ = [
+    "AutoCallable",
     "AutoContinuous",
     "AutoDelta",
     "AutoDiagonalNormal",
     "AutoGuide",
+    "AutoGuideList",
     "AutoLaplaceApproximation",
     "AutoLowRankMultivariateNormal",
     "AutoMultivariateNormal",

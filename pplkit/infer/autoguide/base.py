@@ -5,6 +5,13 @@ every active handler, so that nothing around the first call changes what it sees
 records, for each latent site, what a guide needs to know: its shape, support, the
 bijection to unconstrained space and the plates it sits in. Subclasses turn that into
 params and sample statements.
+
+An autoguide is a :class:`~pplkit.nn.PyroModule`, hence a ``torch.nn.Module``, as in
+Pyro: ``guide.parameters()``, ``state_dict()`` and ``requires_grad_(False)`` reach its
+params, and a trained guide can be traced with ``torch.jit``. The param store stays
+the source of truth: the module holds the store's own leaf tensors (as
+``nn.Parameter`` s, under Pyro's paths such as ``locs.a``), re-read whenever the store
+holds other ones (after ``ParamStore.load`` or ``clear_param_store``).
 """
 
 from __future__ import annotations
@@ -20,9 +27,10 @@ from torch.distributions.constraints import Constraint
 
 from ..._compat import add_note
 from ...handlers import trace
+from ...nn.module import PyroModule
 from ...params import current_param_store
 from ...plate import plate
-from ...runtime import PlateFrame, SiteKind
+from ...runtime import Handler, Message, PlateFrame, SiteKind
 from ...trace import Trace
 from ..util import call_user_fn, tracing_for_structure
 from .initialization import InitFn, InitMessenger, init_to_median
@@ -72,7 +80,7 @@ class LatentSite:
         return any(f.size != f.full_size for f in self.frames)
 
 
-class AutoGuide:
+class AutoGuide(PyroModule):
     """Base class of the automatic guides.
 
     Args:
@@ -81,7 +89,9 @@ class AutoGuide:
         create_plates: optionally a function of the model's arguments returning the
             plate(s) the guide should use (e.g. with your own subsample indices).
 
-    Subclasses implement :meth:`_setup_sites` and :meth:`forward`.
+    Subclasses implement :meth:`_setup_sites` and :meth:`forward`. A model without
+    latent sites gets a guide that samples nothing, so that SVI fits the model's own
+    params (as in Pyro).
     """
 
     def __init__(
@@ -93,24 +103,80 @@ class AutoGuide:
     ) -> None:
         if not callable(model):
             raise TypeError(f"{type(self).__name__}(model): model must be a callable, got {type(model).__name__}")
-        self.model = model
+        super().__init__(name=type(self).__name__)
+        # In a tuple, so that a PyroModule model is not registered as a submodule of its guide.
+        self._model = (model,)
         self.init_loc_fn = init_loc_fn
         self.create_plates = create_plates
         self.prototype_trace: Trace | None = None
         self.sites: dict[str, LatentSite] = {}
         self._plate_frames: dict[str, PlateFrame] = {}
         self._setup_lock = threading.Lock()
+        # (param name, the dict of the submodule holding it, its key there), for the sync check.
+        self._param_slots: list[tuple[str, dict[str, Any], str]] = []
+        self._param_slots_known = False
+        # Set by AutoGuideList while this guide runs as one of its parts: the list's plates, made once.
+        self._shared_plates: dict[str, plate] | None = None
+
+    @property
+    def model(self) -> Callable[..., Any]:
+        return self._model[0]
 
     @property
     def prefix(self) -> str:
-        """The start of this guide's param names, as Pyro's: the class name."""
-        return type(self).__name__
+        """The start of this guide's param names, as Pyro's: the class name (``AutoGuideList.0`` in a list)."""
+        return self._pyro_name
 
     def __call__(self, *args: Any, **kwargs: Any) -> dict[str, torch.Tensor]:
         """Draw one sample of every latent site; returns ``{name: constrained value}``."""
         if self.prototype_trace is None:
             self._setup(args, kwargs)
+        if not self.sites:
+            return {}
+        if not self._params_in_sync():
+            with _AdoptGuideParams(self):
+                result = self.forward(*args, **kwargs)
+            self._param_slots_known = True
+            return result
         return self.forward(*args, **kwargs)
+
+    def call(self, *args: Any, **kwargs: Any) -> tuple[torch.Tensor, ...]:
+        """The guide's sample as a tuple sorted by site name, as Pyro's (for ``torch.jit`` tracing)."""
+        return tuple(value for _, value in sorted(self(*args, **kwargs).items()))
+
+    # -- the module's view of the store -------------------------------------------------------
+
+    def _params_in_sync(self) -> bool:
+        """True when every param of this guide is in the store as the very tensor the module holds."""
+        if not self._param_slots_known:
+            return False
+        store = current_param_store()
+        try:
+            for name, owner_params, key in self._param_slots:
+                if store.unconstrained(name) is not owner_params[key]:
+                    return False
+        except KeyError:
+            return False
+        return True
+
+    def _hold_param(self, name: str, leaf: torch.nn.Parameter) -> None:
+        """Register ``leaf`` in the module tree at its path below the prefix (``locs.a``, ``loc``)."""
+        path = name[len(self.prefix) + 1 :].split(".")
+        owner: torch.nn.Module = self
+        for part in path[:-1]:
+            child = owner._modules.get(part)
+            if child is None:
+                if part in owner._parameters or part in owner.__dict__:
+                    return  # the path is taken by something else: the store alone holds this param
+                child = torch.nn.Module()
+                owner._modules[part] = child
+            owner = child
+        key = path[-1]
+        if key in owner.__dict__ or hasattr(type(owner), key) or key in owner._modules:
+            return  # a site named like an attribute of the guide ("sites", "model"): the store alone holds it
+        owner._parameters[key] = leaf
+        self._param_slots = [slot for slot in self._param_slots if slot[0] != name]
+        self._param_slots.append((name, owner._parameters, key))
 
     def forward(self, *args: Any, **kwargs: Any) -> dict[str, torch.Tensor]:
         raise NotImplementedError
@@ -137,14 +203,10 @@ class AutoGuide:
             for msg in tracer.trace.nodes.values():
                 if msg.kind is SiteKind.SAMPLE and not msg.is_observed:
                     sites[msg.name] = self._describe_site(msg)
-            if not sites:
-                raise ValueError(
-                    f"{type(self).__name__}: the model has no latent sample site to fit (every sample site is "
-                    "observed); there is nothing for a guide to do"
-                )
             self.sites = sites
             self._plate_frames = {f.name: f for s in sites.values() for f in s.frames}
-            self._setup_sites()
+            if sites:
+                self._setup_sites()
             self.prototype_trace = tracer.trace  # last: other threads then see a finished guide
 
     def _describe_site(self, msg: Any) -> LatentSite:
@@ -208,6 +270,8 @@ class AutoGuide:
 
     def _create_plates(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, plate]:
         """One fresh plate per plate of the model (or the user's, from ``create_plates``); none without plates."""
+        if self._shared_plates is not None:
+            return self._shared_plates
         plates: dict[str, plate] = {}
         if not self._plate_frames:
             return plates
@@ -238,6 +302,33 @@ class AutoGuide:
     def _stored(name: str, init: torch.Tensor, constraint: Constraint, event_dim: int | None = None) -> torch.Tensor:
         """A param's current constrained value, read without sending a message."""
         return current_param_store().get_param(name, init, constraint, event_dim)
+
+
+class _AdoptGuideParams(Handler):
+    """While a guide runs, make each of its params an ``nn.Parameter`` held by store and module alike.
+
+    It sees the param message before the store is read, so the value the guide computes
+    with comes from the ``nn.Parameter`` itself and the first gradient lands on it.
+    """
+
+    def __init__(self, guide: AutoGuide) -> None:
+        super().__init__()
+        self.guide = guide
+        self.start = guide.prefix + "."
+
+    def process(self, msg: Message) -> None:
+        if msg.kind is not SiteKind.PARAM or not msg.name.startswith(self.start):
+            return
+        store = current_param_store()
+        name = msg.name
+        if name not in store:
+            init, constraint, event_dim = msg.args
+            store.get_param(name, init, constraint, event_dim)  # validates the init, as any param
+        leaf = store.unconstrained(name)
+        if not isinstance(leaf, torch.nn.Parameter):
+            leaf = torch.nn.Parameter(leaf.detach(), requires_grad=leaf.requires_grad)
+            store.adopt(name, leaf, store.constraint(name), store.event_dim(name))
+        self.guide._hold_param(name, leaf)
 
 
 def repeat_to_full_size(value: torch.Tensor, site: LatentSite, event_dim: int) -> torch.Tensor:

@@ -100,6 +100,8 @@ class AutoContinuous(AutoGuide):
     def median(self, *args: Any, **kwargs: Any) -> dict[str, torch.Tensor]:
         """The posterior median of each site: the image of its marginal location."""
         self._require_setup(args, kwargs, "median")
+        if not self.sites:
+            return {}
         loc, _ = self._loc_scale()
         return {site.name: site.transform(u).detach().clone() for site, u in self._unpack(loc.detach())}
 
@@ -109,6 +111,8 @@ class AutoContinuous(AutoGuide):
     ) -> dict[str, torch.Tensor]:
         """Marginal posterior quantiles per site, shape ``(len(quantiles), *site shape)``."""
         self._require_setup(args, kwargs, "quantiles")
+        if not self.sites:
+            return {}
         loc, scale = self._loc_scale()
         q = quantile_tensor(quantiles, loc)
         latents = dist.Normal(loc, scale).icdf(q)
