@@ -29,6 +29,7 @@ def sample(
     fn: Distribution,
     *args: Any,
     obs: torch.Tensor | float | None = None,
+    obs_mask: torch.Tensor | None = None,
     infer: dict[str, Any] | None = None,
     **kwargs: Any,
 ) -> torch.Tensor:
@@ -38,14 +39,24 @@ def sample(
         name: the site's name, unique within one run of the model.
         fn: a distribution, e.g. ``dist.Normal(0., 1.)``.
         obs: observed data; the site then scores the data instead of sampling.
+        obs_mask: a bool tensor, one entry per event of ``fn`` (its batch shape): where
+            True the event is observed from ``obs``, where False it is imputed. As in
+            Pyro this makes three sites: ``<name>_observed`` (scored where the mask is
+            True), ``<name>_unobserved`` (a latent site, masked to the missing events,
+            which a guide must sample) and ``<name>``, a deterministic site joining the two.
         infer: options for inference algorithms.
 
     Example::
 
         z = sample("z", dist.Normal(0.0, 1.0))
         sample("x", dist.Normal(z, 1.0), obs=torch.tensor(0.5))
+        with plate("data", 3):
+            sample("y", dist.Normal(z, 1.0), obs=torch.tensor([1.0, 0.0, 2.0]),
+                   obs_mask=torch.tensor([True, False, True]))
     """
     _check_name(name, "sample")
+    if obs_mask is not None:
+        return _masked_observe(name, fn, obs, obs_mask, args, kwargs, infer)
     if not isinstance(fn, Distribution):
         hint = (
             f" To fix the value, use deterministic('{name}', value) or condition(model, {{'{name}': value}})."
@@ -73,6 +84,39 @@ def sample(
         infer=dict(infer) if infer else {},
     )
     return apply_stack(msg).value
+
+
+def _masked_observe(
+    name: str,
+    fn: Distribution,
+    obs: torch.Tensor | float | None,
+    obs_mask: torch.Tensor,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    infer: dict[str, Any] | None,
+) -> torch.Tensor:
+    """``sample(..., obs_mask=)``: the observed events, the imputed ones, and the two joined."""
+    from .handlers.scale import mask  # handlers import the runtime, not this module; keep it that way
+
+    if not (isinstance(obs_mask, torch.Tensor) and obs_mask.dtype == torch.bool):
+        raise TypeError(f"sample('{name}'): obs_mask must be a bool tensor, got {obs_mask!r}")
+    with mask(mask=obs_mask):
+        observed = sample(f"{name}_observed", fn, *args, obs=obs, infer=infer, **kwargs)
+    with mask(mask=~obs_mask):
+        unobserved = sample(f"{name}_unobserved", fn, *args, infer=infer, **kwargs)
+    event_dim = len(fn.event_shape)
+    try:
+        value = torch.where(obs_mask.reshape(obs_mask.shape + (1,) * event_dim), observed, unobserved)
+    except RuntimeError as error:
+        shape = torch.broadcast_shapes(observed.shape, unobserved.shape)
+        batch_shape = tuple(shape[: len(shape) - event_dim])
+        raise ValueError(
+            f"sample('{name}'): Invalid obs_mask shape {tuple(obs_mask.shape)}; it needs one entry per event, "
+            f"a shape that broadcasts to the batch shape {batch_shape} (the event shape "
+            f"{tuple(fn.event_shape)} is not part of it). For a multivariate site mask whole events, e.g. "
+            "obs_mask=mask.all(-1)."
+        ) from error
+    return deterministic(name, value, event_dim=event_dim)
 
 
 def param(
