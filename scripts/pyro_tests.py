@@ -90,8 +90,10 @@ PLUGIN = textwrap.dedent(
 
 
     def _dump():
-        with open(_OUT, "w") as f:
+        # Atomic, so that a run cut off by the timeout leaves the last complete counts.
+        with open(_OUT + ".tmp", "w") as f:
             json.dump(_COUNTS, f)
+        os.replace(_OUT + ".tmp", _OUT)
 
 
     def pytest_collection_modifyitems(items):
@@ -190,13 +192,12 @@ def main() -> int:
             if theirs is None:
                 theirs = run_file(pyro_src, test_file, False, plugin_dir, options.timeout)
                 cache[test_file] = theirs
+                if options.cache:  # after each file, so that an interrupted run keeps what it measured
+                    options.cache.write_text(json.dumps(cache, indent=1))
             rows.append((test_file, ours, theirs))
             print(f"  {test_file}: pplkit {_cell(ours)} ({ours['seconds']} s), Pyro {_cell(theirs)}", flush=True)
             if options.errors and ours.get("collect_error"):
                 print(f"      {ours['collect_error']}")
-    if options.cache:
-        options.cache.write_text(json.dumps(cache, indent=1))
-
     width = max(len(r[0]) for r in rows) if rows else 10
     print()
     print(f"{'file':<{width}}  {'pplkit':>16}  {'Pyro':>16}  {'pplkit/Pyro':>11}")

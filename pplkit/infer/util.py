@@ -11,7 +11,17 @@ import torch
 from ..runtime import Handler, SiteKind, get_handler_stack
 from ..trace import Trace
 
-__all__ = ["call_user_fn", "describe_args", "guess_max_plate_nesting", "tracing_for_structure"]
+__all__ = ["call_user_fn", "describe_args", "guess_max_plate_nesting", "torch_item", "tracing_for_structure"]
+
+
+def torch_item(x: torch.Tensor | float) -> float:
+    """``x.item()`` for a one-element tensor; a plain number is returned as it is (as in Pyro).
+
+    Example::
+
+        torch_item(torch.tensor(1.5)) == torch_item(1.5) == 1.5
+    """
+    return x if isinstance(x, (int, float)) else x.item()
 
 
 def call_user_fn(fn: Callable[..., Any], role: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:

@@ -144,3 +144,13 @@ def test_posterior_predictive_from_a_fitted_guide_matches_the_closed_form():
     # 4 MC standard errors, plus the fit's own error (< 0.2 posterior sd, see test_normal).
     assert torch.all((x.mean(0) - mean).abs() < 4 * predictive_sd / math.sqrt(n) + 0.2 * sd)
     assert torch.all((x.std(0) - predictive_sd).abs() < 4 * predictive_sd / math.sqrt(2 * n) + 0.08 * sd)
+
+
+def test_get_samples_is_pyros_deprecated_name_for_calling_the_predictive():
+    def model():
+        sample("z", dist.Normal(0.0, 1.0))
+
+    predictive = Predictive(model, num_samples=7)
+    with pytest.warns(DeprecationWarning, match="get_samples is deprecated"):
+        samples = predictive.get_samples()
+    assert samples["z"].shape == (7,)
