@@ -42,6 +42,7 @@ def enable_validation(is_validate: bool = True) -> None:
 
 
 def is_validation_enabled() -> bool:
+    """Whether validation is on. pplkit only at this path; in Pyro: ``pyro.infer.util.is_validation_enabled``."""
     return _VALIDATION["enabled"]
 
 

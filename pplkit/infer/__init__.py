@@ -1,4 +1,8 @@
-"""Inference: stochastic variational inference, guides, prediction and MCMC."""
+"""Inference: stochastic variational inference, guides, prediction and MCMC.
+
+The autoguides are also importable from here: pplkit only; in Pyro, and in portable
+code, import them from ``pplkit.infer.autoguide`` (``pyro.infer.autoguide``).
+"""
 
 from . import autoguide
 from .autoguide import (

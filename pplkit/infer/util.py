@@ -1,4 +1,8 @@
-"""Helpers shared by the inference algorithms: calling user code, plate nesting."""
+"""Helpers shared by the inference algorithms: calling user code, plate nesting.
+
+``torch_item`` is Pyro's (``pyro.infer.util.torch_item``); the other helpers here are
+pplkit only (Pyro has no counterpart), used by SVI, Predictive, MCMC and the autoguides.
+"""
 
 from __future__ import annotations
 
