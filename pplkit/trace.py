@@ -9,10 +9,18 @@ import torch
 from .distributions.util import scale_and_mask
 from .runtime import Message, SiteKind
 
-__all__ = ["Trace", "compute_site_log_prob"]
+__all__ = ["DuplicateSiteError", "Trace", "compute_site_log_prob"]
 
 SiteFilter = Callable[[str, Message], bool]
 _NO_LOG_PROB = torch.zeros(())
+
+
+class DuplicateSiteError(ValueError, RuntimeError):
+    """Two sites of one run share a name.
+
+    Pyro raises a RuntimeError here; pplkit raised a ValueError before. This error is
+    both, so that code written for either library catches it.
+    """
 
 
 def _all_sites(name: str, site: Message) -> bool:
@@ -48,7 +56,7 @@ class Trace:
         if existing is not None:
             if existing is msg or (existing.kind is SiteKind.PARAM and msg.kind is SiteKind.PARAM):
                 return  # a param may be read many times; it is one site
-            raise ValueError(_duplicate_message(existing, msg))
+            raise DuplicateSiteError(_duplicate_message(existing, msg))
         self.nodes[msg.name] = msg
 
     def add_node(self, site_name: str, **fields: Any) -> None:
@@ -325,10 +333,11 @@ def _duplicate_message(existing: Message, msg: Message) -> str:
         )
     if existing.kind is not msg.kind:
         return (
-            f"the name '{msg.name}' is used by a {existing.kind.value} site and a {msg.kind.value} site; "
-            "every site in a model needs its own name"
+            f"{msg.name} is already in the trace as a {existing.type}: the name '{msg.name}' is used by a "
+            f"{existing.kind.value} site and a {msg.kind.value} site; every site in a model needs its own name"
         )
     return (
-        f"two {msg.kind.value} sites are named '{msg.name}'; every site in one run of a model needs its own "
-        f"name. In a Python loop use e.g. f'{msg.name}_{{i}}', or vectorise the loop with a plate."
+        f"Multiple {msg.kind.value} sites named '{msg.name}': two {msg.kind.value} sites are named '{msg.name}', "
+        f"and every site in one run of a model needs its own name. In a Python loop use e.g. "
+        f"f'{msg.name}_{{i}}', or vectorise the loop with a plate."
     )

@@ -208,6 +208,9 @@ def test_add_node_takes_pyros_fields():
     assert tr.log_prob_sum().item() == pytest.approx(torch.distributions.Normal(0.0, 1.0).log_prob(torch.tensor(0.5)))
     with pytest.raises(ValueError, match="two sample sites are named 'z'"):
         tr.add_node("z", type="sample", fn=dist.Normal(0.0, 1.0), value=torch.tensor(0.0))
+    # Pyro raises a RuntimeError here, with this wording: the error is both types.
+    with pytest.raises(RuntimeError, match="Multiple sample sites named 'z'"):
+        tr.add_node("z", type="sample", fn=dist.Normal(0.0, 1.0), value=torch.tensor(0.0))
 
 
 def test_dense_graph_links_each_site_to_earlier_ones_except_across_sequential_iterations():
