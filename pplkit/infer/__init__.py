@@ -20,6 +20,7 @@ from .mcmc import HMC, MCMC, NUTS
 from .predictive import Predictive
 from .svi import SVI, StepRecord
 from .trace_mean_field_elbo import TraceMeanField_ELBO
+from .weighed_predictive import MHResampler, WeighedPredictive, WeighedPredictiveResults
 
 __all__ = [
     "ELBO",
@@ -36,10 +37,13 @@ __all__ = [
     "AutoNormal",
     "EmpiricalMarginal",
     "Importance",
+    "MHResampler",
     "NonFiniteLossError",
     "Predictive",
     "StepRecord",
     "TraceMeanField_ELBO",
     "Trace_ELBO",
+    "WeighedPredictive",
+    "WeighedPredictiveResults",
     "autoguide",
 ]
