@@ -6,6 +6,7 @@ handlers; with no handler active they simply draw, read or return a value.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Callable
 
 import torch
@@ -71,6 +72,14 @@ def sample(
         obs = torch.as_tensor(obs, dtype=torch.get_default_dtype() if isinstance(obs, float) else None)
     if not get_handler_stack():
         if obs is not None:
+            # As in Pyro: with no inference running, nothing can use the observation.
+            warnings.warn(
+                f"trying to observe a value outside of inference at {name}: with no handler active, "
+                "sample(..., obs=...) just returns obs. Run the model under SVI, MCMC, Predictive or "
+                "poutine.trace to score the data.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
             return obs
         return fn.rsample() if fn.has_rsample else fn.sample()
     msg = Message(
