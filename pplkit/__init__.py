@@ -13,11 +13,11 @@ from .handlers import condition, do
 from .inspect import render_model
 from .nn import module
 from .params import ParamStore, clear_param_store, get_param_store, use_param_store
-from .plate import plate
+from .plate import plate, plate_stack
 from .primitives import deterministic, factor, param, sample
 from .runtime import Message, PlateFrame, SiteKind
 from .trace import Trace
-from .util import enable_validation, is_validation_enabled, set_rng_seed
+from .util import enable_validation, is_validation_enabled, set_rng_seed, validation_enabled
 
 __version__ = "0.1.0"
 
@@ -43,9 +43,11 @@ __all__ = [
     "optim",
     "param",
     "plate",
+    "plate_stack",
     "poutine",
     "render_model",
     "sample",
     "set_rng_seed",
     "use_param_store",
+    "validation_enabled",
 ]

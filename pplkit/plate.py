@@ -15,14 +15,16 @@ batch dim. Three things follow from that, all implemented here:
 
 from __future__ import annotations
 
+import functools
 import itertools
-from typing import Any, Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any, Iterator, Sequence
 
 import torch
 
 from .runtime import Handler, Message, PlateFrame, SiteKind, apply_stack, get_handler_stack
 
-__all__ = ["plate", "broadcast_to_plates"]
+__all__ = ["plate", "plate_stack", "broadcast_to_plates"]
 
 _ANY_SIZE = -1  # the size of a plate created without one, as in Pyro (torch's "any size")
 
@@ -72,6 +74,10 @@ class plate(Handler):
 
         with plate("data", len(x)) as idx:
             sample("obs", dist.Normal(mu, 1.0), obs=x)
+
+        @plate("data", len(x))          # as a decorator: each call runs inside a fresh plate
+        def likelihood(mu):
+            return sample("obs", dist.Normal(mu, 1.0), obs=x)
     """
 
     def __init__(
@@ -88,14 +94,19 @@ class plate(Handler):
             raise TypeError(f"plate name must be a string, got {name!r}")
         if dim is not None and (not isinstance(dim, int) or dim >= 0):
             raise ValueError(f"plate '{name}': dim must be a negative int such as -1 or -2, got {dim!r}")
-        if size is None and subsample is None and subsample_size is None:
-            size = _ANY_SIZE  # Pyro's sizeless plate: it marks independence and broadcasts nothing
+        if size is None and subsample is None:
+            # Pyro's plate of arbitrary size: it marks the dim as independent, nothing more.
+            if subsample_size is not None:
+                raise ValueError(
+                    f"plate '{name}': subsample_size needs the plate's size, "
+                    f"e.g. plate('{name}', len(data), {subsample_size})"
+                )
+            self._init_arbitrary_size(name, dim)
+            return
         if size is None:
-            if subsample is None:
-                raise ValueError(f"plate '{name}': give its size, e.g. plate('{name}', len(data))")
-            size = len(subsample)
+            size = len(subsample)  # type: ignore[arg-type]
         size = int(size)
-        if size < 1 and size != _ANY_SIZE:
+        if size < 1:
             raise ValueError(
                 f"plate '{name}' has size {size}, but a plate needs at least one element. If the size is "
                 "len(data), the data is empty: check how it was loaded or filtered (or skip the plate when "
@@ -111,10 +122,17 @@ class plate(Handler):
             subsample_size = len(subsample)
         if subsample_size is None:
             subsample_size = size
-        if size == _ANY_SIZE:
-            subsample_size = _ANY_SIZE
-        elif not 0 < subsample_size <= size:
+        if not 0 < subsample_size <= size:
             raise ValueError(f"plate '{name}': subsample_size must be in 1..{size}, got {subsample_size}")
+        # The arguments as given, so that a decorated function builds a fresh plate at each call.
+        self._arguments: tuple[Any, ...] = (
+            name,
+            size,
+            subsample_size if subsample is None else None,
+            subsample,
+            dim,
+            device,
+        )
         self.name = name
         self.size = size
         self.subsample_size = int(subsample_size)
@@ -124,9 +142,6 @@ class plate(Handler):
         device = torch.device(device) if device is not None else None
         # The index draw is a message of its own, so that replaying a guide's trace makes
         # the model see the same subsample as the guide did.
-        if size == _ANY_SIZE:
-            self.indices: torch.Tensor = torch.arange(0, device=device)
-            return
         msg = Message(
             kind=SiteKind.PLATE,
             name=name,
@@ -139,6 +154,27 @@ class plate(Handler):
                 f"plate '{name}': got {len(self.indices)} replayed indices but subsample_size={self.subsample_size}; "
                 "did the model and the guide use different subsample sizes?"
             )
+
+    def _init_arbitrary_size(self, name: str, dim: int | None) -> None:
+        self._arguments = (name, None, None, None, dim, None)
+        self.name = name
+        self.size = self.subsample_size = _ANY_SIZE
+        self.requested_dim = self.dim = dim
+        self._counter = 0
+        self.indices = torch.arange(0)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Used as a decorator, ``plate(...)(fn)`` returns ``fn`` run inside the plate at each call."""
+        if self.fn is None and len(args) == 1 and not kwargs and callable(args[0]):
+            fn, arguments = args[0], self._arguments
+
+            @functools.wraps(fn)
+            def in_plate(*a: Any, **k: Any) -> Any:
+                with plate(*arguments):  # a fresh subsample each call, recorded by the handlers active then
+                    return fn(*a, **k)
+
+            return in_plate
+        return super().__call__(*args, **kwargs)
 
     @property
     def is_subsampled(self) -> bool:
@@ -207,6 +243,26 @@ class plate(Handler):
         value = msg.value
         if value.dim() >= -dim and value.shape[dim] == self.size:
             msg.value = value.index_select(dim, self.indices.to(value.device))
+
+
+@contextmanager
+def plate_stack(prefix: str, sizes: Sequence[int], rightmost_dim: int = -1) -> Iterator[None]:
+    """Enter one plate per size, named ``{prefix}_0``, ``{prefix}_1``, ..., the last size rightmost.
+
+    As in Pyro: ``plate_stack("batch", (2, 3))`` enters ``batch_0`` of size 3 at dim -1 and
+    ``batch_1`` of size 2 at dim -2, so every site inside is broadcast to shape ``(2, 3)``.
+
+    Example::
+
+        with plate_stack("batch", x.shape):
+            sample("obs", dist.Normal(0.0, 1.0), obs=x)
+    """
+    if not isinstance(rightmost_dim, int) or rightmost_dim >= 0:
+        raise ValueError(f"plate_stack('{prefix}'): rightmost_dim must be a negative int, got {rightmost_dim!r}")
+    with ExitStack() as stack:
+        for i, size in enumerate(reversed(tuple(sizes))):
+            stack.enter_context(plate(f"{prefix}_{i}", size, dim=rightmost_dim - i))
+        yield
 
 
 def _shape_str(shape: torch.Size | tuple[int, ...]) -> str:

@@ -6,6 +6,7 @@ handlers; with no handler active they simply draw, read or return a value.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Callable
 
 import torch
@@ -42,6 +43,7 @@ def sample(
     fn: Distribution,
     *args: Any,
     obs: torch.Tensor | float | None = None,
+    obs_mask: torch.Tensor | None = None,
     infer: dict[str, Any] | None = None,
     **kwargs: Any,
 ) -> torch.Tensor:
@@ -51,14 +53,24 @@ def sample(
         name: the site's name, unique within one run of the model.
         fn: a distribution, e.g. ``dist.Normal(0., 1.)``.
         obs: observed data; the site then scores the data instead of sampling.
+        obs_mask: a bool tensor, one entry per event of ``fn`` (its batch shape): where
+            True the event is observed from ``obs``, where False it is imputed. As in
+            Pyro this makes three sites: ``<name>_observed`` (scored where the mask is
+            True), ``<name>_unobserved`` (a latent site, masked to the missing events,
+            which a guide must sample) and ``<name>``, a deterministic site joining the two.
         infer: options for inference algorithms.
 
     Example::
 
         z = sample("z", dist.Normal(0.0, 1.0))
         sample("x", dist.Normal(z, 1.0), obs=torch.tensor(0.5))
+        with plate("data", 3):
+            sample("y", dist.Normal(z, 1.0), obs=torch.tensor([1.0, 0.0, 2.0]),
+                   obs_mask=torch.tensor([True, False, True]))
     """
     _check_name(name, "sample")
+    if obs_mask is not None:
+        return _masked_observe(name, fn, obs, obs_mask, args, kwargs, infer)
     # Under handlers, a handler may stand in for the distribution (Pyro's effect_handlers
     # tutorial samples from lazy values), so the check waits for the default sampling step.
     if not isinstance(fn, Distribution):
@@ -70,6 +82,14 @@ def sample(
         obs = _as_obs_tensor(obs, fn)
     if not get_handler_stack():
         if obs is not None:
+            # As in Pyro: with no inference running, nothing can use the observation.
+            warnings.warn(
+                f"trying to observe a value outside of inference at {name}: with no handler active, "
+                "sample(..., obs=...) just returns obs. Run the model under SVI, MCMC, Predictive or "
+                "poutine.trace to score the data.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
             return obs
         return fn.rsample() if fn.has_rsample else fn.sample()
     msg = Message(
@@ -97,6 +117,39 @@ def _as_obs_tensor(obs: Any, fn: Distribution) -> torch.Tensor:
     if not (obs.is_floating_point() or obs.is_complex()) and not isinstance(fn, torch.distributions.Categorical):
         obs = obs.to(torch.get_default_dtype())
     return obs
+
+
+def _masked_observe(
+    name: str,
+    fn: Distribution,
+    obs: torch.Tensor | float | None,
+    obs_mask: torch.Tensor,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    infer: dict[str, Any] | None,
+) -> torch.Tensor:
+    """``sample(..., obs_mask=)``: the observed events, the imputed ones, and the two joined."""
+    from .handlers.scale import mask  # handlers import the runtime, not this module; keep it that way
+
+    if not (isinstance(obs_mask, torch.Tensor) and obs_mask.dtype == torch.bool):
+        raise TypeError(f"sample('{name}'): obs_mask must be a bool tensor, got {obs_mask!r}")
+    with mask(mask=obs_mask):
+        observed = sample(f"{name}_observed", fn, *args, obs=obs, infer=infer, **kwargs)
+    with mask(mask=~obs_mask):
+        unobserved = sample(f"{name}_unobserved", fn, *args, infer=infer, **kwargs)
+    event_dim = len(fn.event_shape)
+    try:
+        value = torch.where(obs_mask.reshape(obs_mask.shape + (1,) * event_dim), observed, unobserved)
+    except RuntimeError as error:
+        shape = torch.broadcast_shapes(observed.shape, unobserved.shape)
+        batch_shape = tuple(shape[: len(shape) - event_dim])
+        raise ValueError(
+            f"sample('{name}'): Invalid obs_mask shape {tuple(obs_mask.shape)}; it needs one entry per event, "
+            f"a shape that broadcasts to the batch shape {batch_shape} (the event shape "
+            f"{tuple(fn.event_shape)} is not part of it). For a multivariate site mask whole events, e.g. "
+            "obs_mask=mask.all(-1)."
+        ) from error
+    return deterministic(name, value, event_dim=event_dim)
 
 
 def param(

@@ -277,8 +277,15 @@ def _not_callable_message(handler: Handler, fn: Any) -> str:
     import inspect
 
     name = type(handler).__name__
-    params = list(inspect.signature(type(handler).__init__).parameters)[2:]
-    keyword = next((p for p in params if p not in ("args", "kwargs")), None)
+    params = list(inspect.signature(type(handler).__init__).parameters.values())[2:]
+
+    # The value is not callable, so a ``*_fn`` keyword cannot be meant; a flag only for a bool.
+    def could_take(p: inspect.Parameter) -> bool:
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.name.endswith("_fn"):
+            return False
+        return isinstance(fn, bool) or not isinstance(p.default, bool)
+
+    keyword = next((p.name for p in params if could_take(p)), None)
     fix = f"{name}({keyword}={fn!r})" if keyword else f"{name}(model)"
     return (
         f"{name}: {fn!r} is not callable; the first argument of a handler is the model (or nothing, as in "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Callable, Iterator
+from typing import Any, Callable, Hashable, Iterator
 
 import torch
 
@@ -11,10 +11,18 @@ from .distributions.util import scale_and_mask
 from .runtime import Message, SiteKind
 from .util import is_validation_enabled
 
-__all__ = ["Trace", "check_log_prob_shape", "compute_site_log_prob"]
+__all__ = ["DuplicateSiteError", "Trace", "check_log_prob_shape", "compute_site_log_prob"]
 
 SiteFilter = Callable[[str, Message], bool]
 _NO_LOG_PROB = torch.zeros(())
+
+
+class DuplicateSiteError(ValueError, RuntimeError):
+    """Two sites of one run share a name.
+
+    Pyro raises a RuntimeError here; pplkit raised a ValueError before. This error is
+    both, so that code written for either library catches it.
+    """
 
 
 def _all_sites(name: str, site: Message) -> bool:
@@ -28,10 +36,21 @@ class Trace:
     ``site.kind``, ``site.value``, ``site.fn``, ``site.is_observed``,
     ``site.cond_indep_stack`` (its plates) and, after :meth:`compute_log_prob`,
     ``site.log_prob``. Pyro-style ``site["value"]`` reads work too.
+
+    As in Pyro, a trace is also a directed graph over its sites: :meth:`add_edge`,
+    :meth:`predecessors`, :meth:`successors`, :meth:`topological_sort`. The ``trace``
+    handler fills the edges when asked for ``graph_type="dense"``; with the default
+    ``"flat"`` the graph has no edges.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, graph_type: str = "flat") -> None:
+        if graph_type not in ("flat", "dense"):
+            raise ValueError(f"Trace: graph_type must be 'flat' or 'dense', got {graph_type!r}")
+        self.graph_type = graph_type
         self.nodes: dict[str, Message] = {}
+        # Edges, kept apart from the sites so that recording a site (the hot path) stays one dict write.
+        self._succ: dict[Hashable, set[Hashable]] = {}
+        self._pred: dict[Hashable, set[Hashable]] = {}
 
     def add_site(self, msg: Message) -> None:
         """Record ``msg``; a second sample site of the same name is an error."""
@@ -39,8 +58,107 @@ class Trace:
         if existing is not None:
             if existing is msg or (existing.kind is SiteKind.PARAM and msg.kind is SiteKind.PARAM):
                 return  # a param may be read many times; it is one site
-            raise ValueError(_duplicate_message(existing, msg))
+            raise DuplicateSiteError(_duplicate_message(existing, msg))
         self.nodes[msg.name] = msg
+
+    def add_node(self, site_name: str, **fields: Any) -> None:
+        """Record a site from Pyro's field names (``type``, ``fn``, ``value``, ``is_observed``, ...).
+
+        Pyro's ``Trace.add_node``; inside pplkit the ``trace`` handler calls :meth:`add_site`.
+        Unknown field names go into the site's ``infer`` dict, so nothing given is lost.
+
+        Example::
+
+            tr.add_node("z", type="sample", fn=dist.Normal(0.0, 1.0), value=torch.tensor(0.3))
+        """
+        fields.pop("name", None)
+        kind_name = fields.pop("type", "sample")
+        if kind_name not in ("sample", "param"):
+            raise ValueError(f"add_node('{site_name}'): type must be 'sample' or 'param', got {kind_name!r}")
+        kind = SiteKind.PARAM if kind_name == "param" else SiteKind.SAMPLE
+        known = {f for f in Message.__dataclass_fields__ if f not in ("kind", "name")}
+        msg = Message(kind=kind, name=site_name, **{k: v for k, v in fields.items() if k in known})
+        msg.infer.update({k: v for k, v in fields.items() if k not in known})
+        self.add_site(msg)
+
+    # -- the graph over sites, as in Pyro -------------------------------------------------
+
+    def add_edge(self, site1: Hashable, site2: Hashable) -> None:
+        """Add the edge ``site1 -> site2``; a node that is not recorded yet is added first."""
+        for site in (site1, site2):
+            if site not in self.nodes:
+                self.add_node(site)  # type: ignore[arg-type]
+        self._succ.setdefault(site1, set()).add(site2)
+        self._pred.setdefault(site2, set()).add(site1)
+
+    @property
+    def edges(self) -> Iterator[tuple[Hashable, Hashable]]:
+        """Every edge as a ``(parent, child)`` pair."""
+        for site, children in self._succ.items():
+            for child in children:
+                yield site, child
+
+    def predecessors(self, site_name: Hashable) -> set[Hashable]:
+        """The sites with an edge into ``site_name``."""
+        if site_name not in self.nodes:
+            raise KeyError(site_name)
+        return self._pred.setdefault(site_name, set())
+
+    def successors(self, site_name: Hashable) -> set[Hashable]:
+        """The sites ``site_name`` has an edge to."""
+        if site_name not in self.nodes:
+            raise KeyError(site_name)
+        return self._succ.setdefault(site_name, set())
+
+    def remove_node(self, site_name: Hashable) -> None:
+        """Remove a site and its edges."""
+        del self.nodes[site_name]  # type: ignore[arg-type]
+        for parent in self._pred.pop(site_name, ()):
+            self._succ[parent].discard(site_name)
+        for child in self._succ.pop(site_name, ()):
+            self._pred[child].discard(site_name)
+
+    def _dfs(self, site: Hashable, visited: set[Hashable]) -> Iterator[Hashable]:
+        """The sites reachable from ``site`` and not in ``visited``, each after its successors."""
+        if site in visited:
+            return
+        visited.add(site)
+        # An explicit stack: a long chain of sites must not hit Python's recursion limit.
+        stack = [(site, iter(self._succ.get(site, ())))]
+        while stack:
+            node, children = stack[-1]
+            for child in children:
+                if child not in visited:
+                    visited.add(child)
+                    stack.append((child, iter(self._succ.get(child, ()))))
+                    break
+            else:
+                stack.pop()
+                yield node
+
+    def topological_sort(self, reverse: bool = False) -> list[Hashable]:
+        """The sites ordered so that every edge points forward (backward with ``reverse``)."""
+        visited: set[Hashable] = set()
+        finished: list[Hashable] = []
+        for site in self.nodes:
+            finished.extend(self._dfs(site, visited))
+        return finished if reverse else finished[::-1]
+
+    def add_dense_edges(self) -> None:
+        """Add an edge into each sample site from every earlier one it may depend on.
+
+        An earlier site may be a parent unless the two sit in different iterations of
+        the same sequential plate. This is the graph Pyro's ``graph_type="dense"`` gives.
+        """
+        samples = [m for m in self.nodes.values() if m.kind.is_sample_like and m.kind is not SiteKind.PLATE]
+        for i, msg in enumerate(samples):
+            for past in samples[:i]:
+                independent = any(
+                    a.name == b.name and a.counter != b.counter
+                    for a, b in zip(msg.cond_indep_stack, past.cond_indep_stack)
+                )
+                if not independent:
+                    self.add_edge(past.name, msg.name)
 
     # -- mapping protocol over site names ----------------------------------------------
 
@@ -119,8 +237,10 @@ class Trace:
 
     def copy(self) -> Trace:
         """A new trace holding the same site records."""
-        new = Trace()
+        new = Trace(graph_type=self.graph_type)
         new.nodes = dict(self.nodes)
+        new._succ = {k: set(v) for k, v in self._succ.items()}
+        new._pred = {k: set(v) for k, v in self._pred.items()}
         return new
 
     # -- display --------------------------------------------------------------------------
@@ -281,10 +401,11 @@ def _duplicate_message(existing: Message, msg: Message) -> str:
         )
     if existing.kind is not msg.kind:
         return (
-            f"the name '{msg.name}' is used by a {existing.kind.value} site and a {msg.kind.value} site; "
-            "every site in a model needs its own name"
+            f"{msg.name} is already in the trace as a {existing.type}: the name '{msg.name}' is used by a "
+            f"{existing.kind.value} site and a {msg.kind.value} site; every site in a model needs its own name"
         )
     return (
-        f"two {msg.kind.value} sites are named '{msg.name}'; every site in one run of a model needs its own "
-        f"name. In a Python loop use e.g. f'{msg.name}_{{i}}', or vectorise the loop with a plate."
+        f"Multiple {msg.kind.value} sites named '{msg.name}': two {msg.kind.value} sites are named '{msg.name}', "
+        f"and every site in one run of a model needs its own name. In a Python loop use e.g. "
+        f"f'{msg.name}_{{i}}', or vectorise the loop with a plate."
     )

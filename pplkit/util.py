@@ -13,7 +13,14 @@ from typing import Iterator
 import torch
 from torch.distributions import Distribution
 
-__all__ = ["enable_validation", "is_validation_enabled", "set_rng_seed", "validation_disabled", "write_atomically"]
+__all__ = [
+    "enable_validation",
+    "is_validation_enabled",
+    "set_rng_seed",
+    "validation_disabled",
+    "validation_enabled",
+    "write_atomically",
+]
 
 _VALIDATION = {"enabled": True}
 
@@ -35,7 +42,29 @@ def enable_validation(is_validate: bool = True) -> None:
 
 
 def is_validation_enabled() -> bool:
+    """Whether validation is on. pplkit only at this path; in Pyro: ``pyro.infer.util.is_validation_enabled``."""
     return _VALIDATION["enabled"]
+
+
+@contextmanager
+def validation_enabled(is_validate: bool = True) -> Iterator[None]:
+    """Turn validation on (or off) inside the block, as ``enable_validation`` does, then restore it.
+
+    Pyro's context manager of the same name; it sets the global switch, so it affects
+    every thread while the block runs (``validation_disabled`` is the per-thread one).
+
+    Example::
+
+        with validation_enabled(False):
+            svi.step(data)
+    """
+    saved_pplkit, saved_torch = _VALIDATION["enabled"], bool(Distribution._validate_args)
+    enable_validation(is_validate)
+    try:
+        yield
+    finally:
+        _VALIDATION["enabled"] = saved_pplkit
+        Distribution.set_default_validate_args(saved_torch)
 
 
 @contextmanager

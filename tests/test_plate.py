@@ -156,7 +156,7 @@ def test_plate_arguments_are_checked():
         plate("p", 3, dim=1)
     with pytest.raises(ValueError, match="subsample_size must be in 1..3"):
         plate("p", 3, subsample_size=5)
-    with pytest.raises(ValueError, match="give its size"):
+    with pytest.raises(ValueError, match="subsample_size needs the plate.s size"):
         plate("p", subsample_size=2)
 
 
@@ -170,6 +170,50 @@ def test_a_plate_without_a_size_marks_independence_and_broadcasts_nothing():
     frame = t.trace.nodes["x"].cond_indep_stack[0]
     assert (frame.name, frame.dim) == ("p", -1)
     assert "p" not in t.trace.nodes  # no subsample draw
+
+
+    with pytest.raises(ValueError, match="subsample_size needs the plate's size"):
+        plate("p", subsample_size=2)
+
+
+# -- Pyro's other ways of writing a plate ---------------------------------------------------
+
+
+def test_a_plate_without_a_size_marks_the_dim_and_broadcasts_nothing():
+    # Pyro's plate("name"): any size; the distribution keeps its own batch shape.
+    def model():
+        with plate("p"):
+            return pplkit.sample("x", dist.Bernoulli(0.5).expand_by([10]))
+
+    tr = poutine.trace(model).get_trace()
+    assert tr["x"]["value"].shape == (10,) and "p" not in tr
+    assert [(f.name, f.dim, f.size) for f in tr["x"]["cond_indep_stack"]] == [("p", -1, -1)]
+
+
+def test_a_plate_given_only_its_subsample_takes_its_size_from_it():
+    with poutine.trace() as tr, plate("p", subsample=torch.tensor([4, 1])) as idx:
+        pplkit.sample("x", dist.Normal(0.0, 1.0))
+    assert idx.tolist() == [4, 1] and tr.trace["x"]["value"].shape == (2,)
+
+
+def test_plate_as_a_decorator_runs_each_call_in_a_fresh_plate():
+    @plate("data", 5, subsample_size=2)
+    def likelihood():
+        return pplkit.sample("y", dist.Normal(0.0, 1.0))
+
+    traces = [poutine.trace(likelihood).get_trace() for _ in range(20)]
+    assert all(t["y"]["value"].shape == (2,) and t["y"]["scale"] == 2.5 for t in traces)
+    assert len({tuple(t["data"]["value"].tolist()) for t in traces}) > 1  # a new subsample each call
+    assert likelihood.__name__ == "likelihood"
+
+
+def test_plate_stack_enters_one_plate_per_size_rightmost_last():
+    with poutine.trace() as tr, pplkit.plate_stack("batch", (2, 3)):
+        pplkit.sample("x", dist.Normal(0.0, 1.0))
+    frames = {f.name: (f.dim, f.size) for f in tr.trace["x"]["cond_indep_stack"]}
+    assert frames == {"batch_0": (-1, 3), "batch_1": (-2, 2)} and tr.trace["x"]["value"].shape == (2, 3)
+    with pytest.raises(ValueError, match="rightmost_dim must be a negative int"), pplkit.plate_stack("b", (2,), 0):
+        pass
 
 
 @settings(max_examples=60, deadline=None)

@@ -18,7 +18,8 @@ def test_sample_without_handlers_draws_or_returns_obs():
     x = pplkit.sample("x", dist.Normal(0.0, 1.0).expand([3]))
     assert x.shape == (3,)
     obs = torch.tensor([1.0, 2.0])
-    assert pplkit.sample("y", dist.Normal(0.0, 1.0), obs=obs) is obs
+    with pytest.warns(RuntimeWarning, match="observe a value outside of inference at y"):  # as Pyro warns
+        assert pplkit.sample("y", dist.Normal(0.0, 1.0), obs=obs) is obs
 
 
 def test_sample_draws_reparameterised_values_when_possible():
@@ -145,3 +146,57 @@ def test_invalid_distribution_parameters_raise_when_validation_is_on():
         dist.Normal(0.0, -1.0)
     pplkit.enable_validation(False)
     dist.Normal(0.0, -1.0)  # no check when validation is off
+
+
+# -- obs_mask: observe some events, impute the rest (Pyro's <name>_unobserved site) ---------
+
+OBS = torch.tensor([1.0, -2.0, 0.5])
+OBS_MASK = torch.tensor([True, False, True])
+
+
+def masked_model():
+    z = pplkit.sample("z", dist.Normal(0.0, 1.0))
+    with pplkit.plate("data", 3):
+        return pplkit.sample("y", dist.Normal(z, 1.0), obs=OBS, obs_mask=OBS_MASK)
+
+
+def test_obs_mask_splits_the_site_into_observed_unobserved_and_joined():
+    tr = poutine.trace(masked_model).get_trace()
+    assert [n for n in tr.nodes if n.startswith("y")] == ["y_observed", "y_unobserved", "y"]
+    assert tr.nodes["y_observed"]["is_observed"] and not tr.nodes["y_unobserved"]["is_observed"]
+    assert tr.stochastic_nodes == ["z", "y_unobserved"]
+    joined = tr.nodes["y"]["value"]
+    assert torch.equal(joined[OBS_MASK], OBS[OBS_MASK])
+    assert torch.equal(joined[~OBS_MASK], tr.nodes["y_unobserved"]["value"][~OBS_MASK])
+    # The log density counts each event once: observed ones from the data, the others imputed.
+    tr.compute_log_prob()
+    z = tr.nodes["z"]["value"]
+    normal = torch.distributions.Normal(z, 1.0)
+    expected = normal.log_prob(OBS)[OBS_MASK].sum() + normal.log_prob(joined)[~OBS_MASK].sum()
+    got = tr.nodes["y_observed"]["log_prob"].sum() + tr.nodes["y_unobserved"]["log_prob"].sum()
+    assert torch.allclose(got, expected)
+
+
+def test_obs_mask_trains_with_an_autoguide_that_imputes_the_missing_event():
+    from pplkit.infer import SVI, Trace_ELBO
+    from pplkit.infer.autoguide import AutoNormal
+    from pplkit.optim import Adam
+
+    guide = AutoNormal(masked_model)
+    svi = SVI(masked_model, guide, Adam({"lr": 0.01}), Trace_ELBO())
+    svi.step()
+    assert "AutoNormal.locs.y_unobserved" in pplkit.get_param_store()
+
+
+def test_obs_mask_with_event_dims_in_the_mask_names_the_site():
+    data = torch.zeros(3, 2)
+    bad_mask = torch.tensor([[False, False], [False, True], [True, False]])
+
+    def model():
+        with pplkit.plate("plate", 3):
+            pplkit.sample("y", dist.MultivariateNormal(torch.zeros(2), torch.eye(2)), obs=data, obs_mask=bad_mask)
+
+    with pytest.raises(ValueError, match=r"sample\('y'\): Invalid obs_mask shape \(3, 2\).*mask.all\(-1\)"):
+        poutine.trace(model).get_trace()
+    with pytest.raises(TypeError, match="obs_mask must be a bool tensor"):
+        pplkit.sample("y", dist.Normal(0.0, 1.0), obs=torch.tensor(0.0), obs_mask=torch.tensor(1.0))

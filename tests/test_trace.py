@@ -195,3 +195,84 @@ def test_the_shape_check_is_off_with_validation():
     pplkit.enable_validation(False)
     compute_site_log_prob(tr.nodes["y"], "model")
     assert tr.nodes["y"].log_prob.shape == (5, 5)
+
+
+# -- the graph API, as Pyro's Trace has it ------------------------------------------------
+
+TREE = [(1, 2), (1, 3), (3, 4), (3, 5), (4, 6), (4, 7)]
+
+
+@pytest.mark.parametrize("edges", [TREE, TREE[::-1], [(3, 5), (1, 2), (4, 7), (1, 3), (4, 6), (3, 4)]])
+def test_topological_sort_orders_every_edge_forward(edges):
+    tr = pplkit.Trace()
+    for parent, child in edges:
+        tr.add_edge(parent, child)
+    order = tr.topological_sort()
+    assert sorted(order) == [1, 2, 3, 4, 5, 6, 7]
+    rank = {n: i for i, n in enumerate(order)}
+    assert all(rank[p] < rank[c] for p, c in edges)
+    backward = tr.topological_sort(reverse=True)
+    assert backward == order[::-1]
+
+
+def test_predecessors_successors_and_remove_node():
+    tr = pplkit.Trace()
+    for parent, child in TREE:
+        tr.add_edge(parent, child)
+    assert tr.successors(3) == {4, 5} and tr.predecessors(4) == {3}
+    assert sorted(tr.edges) == sorted(TREE)
+    tr.remove_node(4)
+    assert 4 not in tr and tr.successors(3) == {5} and tr.predecessors(6) == set()
+    reachable = list(tr._dfs(1, set()))  # post-order: the root comes last
+    assert sorted(reachable) == [1, 2, 3, 5] and reachable[-1] == 1
+    with pytest.raises(KeyError):
+        tr.successors(4)
+
+
+def test_a_long_chain_sorts_without_recursion():
+    tr = pplkit.Trace()
+    for i in range(5000):
+        tr.add_edge(i, i + 1)
+    assert tr.topological_sort() == list(range(5001))
+
+
+def test_copy_keeps_edges_apart():
+    tr = pplkit.Trace()
+    tr.add_edge("a", "b")
+    new = tr.copy()
+    new.add_edge("b", "c")
+    assert tr.successors("b") == set() and new.successors("b") == {"c"}
+
+
+def test_add_node_takes_pyros_fields():
+    tr = pplkit.Trace()
+    tr.add_node("z", type="sample", fn=dist.Normal(0.0, 1.0), value=torch.tensor(0.5), is_observed=False)
+    tr.add_node("w", type="param", value=torch.ones(2))
+    assert tr.nodes["z"]["type"] == "sample" and tr.stochastic_nodes == ["z"] and tr.param_nodes == ["w"]
+    assert tr.log_prob_sum().item() == pytest.approx(torch.distributions.Normal(0.0, 1.0).log_prob(torch.tensor(0.5)))
+    with pytest.raises(ValueError, match="two sample sites are named 'z'"):
+        tr.add_node("z", type="sample", fn=dist.Normal(0.0, 1.0), value=torch.tensor(0.0))
+    # Pyro raises a RuntimeError here, with this wording: the error is both types.
+    with pytest.raises(RuntimeError, match="Multiple sample sites named 'z'"):
+        tr.add_node("z", type="sample", fn=dist.Normal(0.0, 1.0), value=torch.tensor(0.0))
+
+
+def test_dense_graph_links_each_site_to_earlier_ones_except_across_sequential_iterations():
+    def model():
+        a = pplkit.sample("a", dist.Normal(0.0, 1.0))
+        for i in pplkit.plate("seq", 2):
+            pplkit.sample(f"b_{i}", dist.Normal(a, 1.0))
+
+    tr = poutine.trace(model, graph_type="dense").get_trace()
+    assert tr.graph_type == "dense"
+    assert tr.predecessors("b_0") == {"a"} and tr.predecessors("b_1") == {"a"}
+    assert poutine.trace(model).get_trace().successors("a") == set()
+
+
+def test_param_only_records_params_alone():
+    def model():
+        loc = pplkit.param("loc", torch.tensor(0.0))
+        pplkit.sample("z", dist.Normal(loc, 1.0))
+
+    tr = poutine.trace(model, param_only=True).get_trace()
+    assert list(tr.nodes) == ["loc"]

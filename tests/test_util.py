@@ -90,3 +90,17 @@ def test_a_failed_write_atomically_leaves_the_old_file_and_no_temp_file(tmp_path
         write_atomically(path, b"new")
     assert path.read_bytes() == b"old"
     assert os.listdir(tmp_path) == ["out.bin"]
+
+
+def test_validation_enabled_is_a_context_manager_that_restores_the_setting():
+    assert pplkit.is_validation_enabled()
+    with pplkit.validation_enabled(False):
+        assert not pplkit.is_validation_enabled()
+        assert not torch.distributions.Distribution._validate_args
+        dist.Normal(0.0, -1.0)  # no argument check inside
+        with pplkit.validation_enabled():
+            assert pplkit.is_validation_enabled()
+        assert not pplkit.is_validation_enabled()
+    assert pplkit.is_validation_enabled()
+    with pytest.raises(ValueError):
+        dist.Normal(0.0, -1.0)

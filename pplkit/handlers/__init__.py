@@ -1,6 +1,8 @@
 """Effect handlers: each one a small class, usable as ``with h(...):`` or ``h(model, ...)``.
 
-Also importable as ``pplkit.poutine``, Pyro's name for this module.
+Also importable as ``pplkit.poutine``, Pyro's name for this module. The name
+``pplkit.handlers`` is pplkit only; in Pyro, and in portable code: ``pplkit.poutine``
+(``pyro.poutine``).
 """
 
 from .block import block

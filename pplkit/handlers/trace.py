@@ -21,14 +21,23 @@ class trace(Handler):
         with trace() as t:
             model(data)
         t.trace.format_shapes()
+
+    Args:
+        graph_type: ``"flat"`` (no edges) or ``"dense"``: each sample site gets an edge
+            from every earlier sample site it may depend on, as in Pyro.
+        param_only: record only the param sites.
     """
 
-    def __init__(self, fn: Callable[..., Any] | None = None) -> None:
+    def __init__(
+        self, fn: Callable[..., Any] | None = None, graph_type: str | None = None, param_only: bool | None = None
+    ) -> None:
         super().__init__(fn)
-        self.trace = Trace()
+        self.graph_type = graph_type or "flat"
+        self.param_only = bool(param_only)
+        self.trace = Trace(self.graph_type)
 
     def __enter__(self) -> trace:
-        self.trace = Trace()
+        self.trace = Trace(self.graph_type)
         self._store = current_param_store()
         self._params_before = len(self._store)
         return super().__enter__()
@@ -42,6 +51,8 @@ class trace(Handler):
             # before the user added a constraint) would break the corrected model.
             for name in self._store.keys()[self._params_before :]:
                 self._store.pop(name)
+        elif self.graph_type == "dense":
+            self.trace.add_dense_edges()
         if isinstance(exc_value, Exception) and not getattr(exc_value, "_pplkit_traced", False):
             # The program's own error, plus where in it it happened. Inference tags the
             # error with the role ("model", "guide") of the function that raised it.
@@ -55,11 +66,14 @@ class trace(Handler):
                 add_note(exc_value, _bad_argument_hint(names[-1] if names else None))
 
     def postprocess(self, msg: Message) -> None:
-        if msg.kind is not SiteKind.EFFECT:  # as in Pyro, a trace holds sample and param sites only
-            self.trace.add_site(msg)
+        if msg.kind is SiteKind.EFFECT:  # as in Pyro, a trace holds sample and param sites only
+            return
+        if self.param_only and msg.kind is not SiteKind.PARAM:
+            return
+        self.trace.add_site(msg)
 
     def _reset(self) -> None:
-        self.trace = Trace()
+        self.trace = Trace(self.graph_type)
 
     def get_trace(self, *args: Any, **kwargs: Any) -> Trace:
         """Run the wrapped function and return its trace."""

@@ -1,4 +1,8 @@
-"""Inference: stochastic variational inference, guides, prediction and MCMC."""
+"""Inference: stochastic variational inference, guides, prediction and MCMC.
+
+The autoguides are also importable from here: pplkit only; in Pyro, and in portable
+code, import them from ``pplkit.infer.autoguide`` (``pyro.infer.autoguide``).
+"""
 
 from . import autoguide, util
 from .arviz import to_arviz
@@ -22,6 +26,7 @@ from .svi import SVI, StepRecord
 from .trace_mean_field_elbo import TraceMeanField_ELBO
 from .traceenum_elbo import TraceEnum_ELBO
 from .tracegraph_elbo import TraceGraph_ELBO
+from .weighed_predictive import MHResampler, WeighedPredictive, WeighedPredictiveResults
 
 __all__ = [
     "ELBO",
@@ -39,6 +44,7 @@ __all__ = [
     "AutoNormal",
     "EmpiricalMarginal",
     "Importance",
+    "MHResampler",
     "NonFiniteLossError",
     "Predictive",
     "StepRecord",
@@ -46,6 +52,8 @@ __all__ = [
     "TraceGraph_ELBO",
     "TraceMeanField_ELBO",
     "Trace_ELBO",
+    "WeighedPredictive",
+    "WeighedPredictiveResults",
     "autoguide",
     "config_enumerate",
     "infer_discrete",

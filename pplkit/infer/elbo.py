@@ -16,6 +16,7 @@ The loss that SVI minimises is ``-ELBO``. Split for teaching, it is
 from __future__ import annotations
 
 import math
+import warnings
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
@@ -26,6 +27,7 @@ from ..distributions.util import scale_and_mask
 from ..plate import plate
 from ..runtime import Message, SiteKind
 from ..trace import Trace, compute_site_log_prob
+from .model_guide_match import StructureChecks
 from .traces import run_guide_and_model
 from .util import guess_max_plate_nesting, tracing_for_structure
 
@@ -64,21 +66,39 @@ class ELBO:
         vectorize_particles: draw all particles at once under an extra plate instead
             of a Python loop (needs every batch dim of the model to be in a plate).
         retain_graph: passed to ``backward``.
+        strict_enumeration_warning, ignore_jit_warnings, jit_options, tail_adaptive_beta:
+            accepted as Pyro's ELBOs accept them, so that Pyro code constructs unchanged;
+            they concern enumeration, JIT compilation and ``TraceTailAdaptive_ELBO``, which
+            these estimators do not use, and are kept as attributes.
+        max_iarange_nesting: Pyro's old name for ``max_plate_nesting``.
     """
 
     def __init__(
         self,
         num_particles: int = 1,
         max_plate_nesting: float = float("inf"),
+        max_iarange_nesting: float | None = None,
         vectorize_particles: bool = False,
+        strict_enumeration_warning: bool = True,
+        ignore_jit_warnings: bool = False,
+        jit_options: dict[str, Any] | None = None,
         retain_graph: bool | None = None,
+        tail_adaptive_beta: float = -1.0,
     ) -> None:
         if not isinstance(num_particles, int) or num_particles < 1:
             raise ValueError(f"num_particles must be a positive int, got {num_particles!r}")
+        if max_iarange_nesting is not None:
+            warnings.warn("max_iarange_nesting is deprecated; use max_plate_nesting", FutureWarning, stacklevel=2)
+            max_plate_nesting = max_iarange_nesting
         self.num_particles = num_particles
         self.max_plate_nesting = max_plate_nesting
         self.vectorize_particles = vectorize_particles
         self.retain_graph = retain_graph
+        self.strict_enumeration_warning = strict_enumeration_warning
+        self.ignore_jit_warnings = ignore_jit_warnings
+        self.jit_options = jit_options
+        self.tail_adaptive_beta = tail_adaptive_beta
+        self._check_structure = StructureChecks()
 
     # -- Pyro's public methods ----------------------------------------------------------------
 
@@ -165,6 +185,7 @@ class ELBO:
         if not self.vectorize_particles or self.num_particles == 1:
             for _ in range(self.num_particles):
                 model_trace, guide_trace, _ = run_guide_and_model(model, guide, args, kwargs)
+                self._check_structure(model, guide, model_trace, guide_trace, self.max_plate_nesting)
                 yield model_trace, guide_trace
             return
         dim = -(self._plate_nesting(model, guide, args, kwargs) + 1)
@@ -174,6 +195,7 @@ class ELBO:
             return plate("num_particles_vectorized", num, dim=dim)
 
         model_trace, guide_trace, _ = run_guide_and_model(model, guide, args, kwargs, within=particles)
+        self._check_structure(model, guide, model_trace, guide_trace, self.max_plate_nesting)
         yield model_trace, guide_trace
 
     def _plate_nesting(

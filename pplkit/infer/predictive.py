@@ -109,6 +109,13 @@ class Predictive:
 
     forward = __call__
 
+    def get_samples(self, *args: Any, **kwargs: Any) -> dict[str, torch.Tensor]:
+        """Pyro's older name for calling the predictive; deprecated there as here, in favour of ``forward``."""
+        warnings.warn(
+            "Predictive.get_samples is deprecated; call the Predictive itself", DeprecationWarning, stacklevel=2
+        )
+        return self(*args, **kwargs)
+
     def get_vectorized_trace(self, *args: Any, **kwargs: Any) -> Trace:
         """One trace of the model with every sample drawn at once, under a plate of num_samples."""
         with torch.no_grad():

@@ -1,4 +1,8 @@
-"""Helpers shared by the inference algorithms: calling user code, plate nesting."""
+"""Helpers shared by the inference algorithms: calling user code, plate nesting.
+
+``torch_item`` is Pyro's (``pyro.infer.util.torch_item``); the other helpers here are
+pplkit only (Pyro has no counterpart), used by SVI, Predictive, MCMC and the autoguides.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,24 @@ import torch
 from ..runtime import Handler, SiteKind, get_handler_stack
 from ..trace import Trace
 
-__all__ = ["call_user_fn", "describe_args", "guess_max_plate_nesting", "tracing_for_structure", "zero_grads"]
+__all__ = [
+    "call_user_fn",
+    "describe_args",
+    "guess_max_plate_nesting",
+    "torch_item",
+    "tracing_for_structure",
+    "zero_grads",
+]
+
+
+def torch_item(x: torch.Tensor | float) -> float:
+    """``x.item()`` for a one-element tensor; a plain number is returned as it is (as in Pyro).
+
+    Example::
+
+        torch_item(torch.tensor(1.5)) == torch_item(1.5) == 1.5
+    """
+    return x if isinstance(x, (int, float)) else x.item()
 
 
 def call_user_fn(fn: Callable[..., Any], role: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:

@@ -176,3 +176,13 @@ def test_a_seeded_predictive_draws_pyros_numbers_and_leaves_the_generator_where_
     for theirs, ours in zip(results[:2], results[2:]):
         for t, o in zip(theirs, ours):
             assert torch.equal(t, o)
+
+
+def test_get_samples_is_pyros_deprecated_name_for_calling_the_predictive():
+    def model():
+        sample("z", dist.Normal(0.0, 1.0))
+
+    predictive = Predictive(model, num_samples=7)
+    with pytest.warns(DeprecationWarning, match="get_samples is deprecated"):
+        samples = predictive.get_samples()
+    assert samples["z"].shape == (7,)
