@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import warnings
 from typing import Any, Callable
 
 import torch
 
 from ...util import validation_disabled
 from .diagnostics import effective_sample_size, format_summary, split_gelman_rubin, summary
+from .health import MCMCWarning, check_chains
 from .hmc import HMC, Transition
 
 __all__ = ["MCMC"]
@@ -84,6 +86,8 @@ class MCMC:
         self._samples: dict[str, torch.Tensor] | None = None
         self.transitions: list[list[Transition]] = []  # per chain, the sampling phase's transitions
         self.step_sizes: list[float] = []  # per chain, after warmup
+        self._first_step_sizes: list[float] = []  # per chain, where warmup started
+        self.problems: list[str] = []  # what check_chains found after the last run
 
     def run(self, *args: Any, **kwargs: Any) -> None:
         """Run the chains on the model called with ``*args, **kwargs``."""
@@ -94,15 +98,29 @@ class MCMC:
             potential = kernel.potential
             assert potential is not None
             positions = None
-            self.transitions, self.step_sizes = [], []
+            self.transitions, self.step_sizes, self._first_step_sizes = [], [], []
             for chain in range(self.num_chains):
                 start = kernel.initial_position(self._initial_params_of(chain))
                 if positions is None:
                     positions = start.new_empty((self.num_chains, self.num_samples, start.shape[0]))
                 self.transitions.append(self._run_chain(chain, start, positions[chain]))
                 self.step_sizes.append(kernel.step_size)
+                self._first_step_sizes.append(kernel.first_step_size)
         self._positions = positions
         self._samples = None
+        self._check()
+
+    def _check(self) -> None:
+        """Warn, once per problem, when the samples show signs of not being the posterior."""
+        self.problems = check_chains(
+            self.transitions,
+            self._grouped_samples(),
+            self.step_sizes,
+            self._first_step_sizes if self.kernel.adapt_step_size and self.warmup_steps > 0 else [],
+            getattr(self.kernel, "max_tree_depth", None),
+        )
+        for problem in self.problems:
+            warnings.warn(problem, MCMCWarning, stacklevel=3)
 
     def _initial_params_of(self, chain: int) -> dict[str, torch.Tensor] | None:
         if self.initial_params is None:
@@ -197,7 +215,12 @@ class MCMC:
         """
         table = summary(self._grouped_samples(), prob)
         divergences = sum(t.diverging for ts in self.transitions for t in ts)
-        print("\n" + format_summary(table) + f"\n\nNumber of divergences: {divergences}\n")
+        text = "\n" + format_summary(table) + f"\n\nNumber of divergences: {divergences}\n"
+        if self.problems:
+            text += "\nWarning: these samples may not be the posterior:\n" + "".join(
+                f"  - {problem}\n" for problem in self.problems
+            )
+        print(text)
         return table
 
 

@@ -36,6 +36,7 @@ class Transition:
     diverging: bool
     moved: bool  # the chain left its previous position
     tree_depth: int = 0
+    energy: float = 0.0  # the Hamiltonian at the start, after the momentum was drawn (for E-BFMI)
 
 
 def _check_positive(name: str, value: Any, integer: bool = False) -> None:
@@ -52,7 +53,7 @@ class HMC:
         model: the model; its latent sites must be continuous.
         potential_fn: instead of a model, a function of a dict of unconstrained values
             returning the potential energy (then MCMC needs ``initial_params``).
-        step_size: the leapfrog step size to start from.
+        step_size: the leapfrog step size to start from (None: 1, as in Pyro).
         trajectory_length: the length of each trajectory (default 2 pi); the number
             of steps is ``int(trajectory_length / step_size)``.
         num_steps: the number of leapfrog steps; sets ``trajectory_length = num_steps
@@ -76,7 +77,7 @@ class HMC:
         self,
         model: Callable[..., Any] | None = None,
         potential_fn: Callable[[dict[str, torch.Tensor]], torch.Tensor] | None = None,
-        step_size: float = 1.0,
+        step_size: float | None = 1.0,
         trajectory_length: float | None = None,
         num_steps: int | None = None,
         adapt_step_size: bool = True,
@@ -95,6 +96,7 @@ class HMC:
         for label, fn in (("model", model), ("potential_fn", potential_fn)):
             if fn is not None and not callable(fn):
                 raise TypeError(f"{name}: {label} must be callable, got {type(fn).__name__}")
+        step_size = 1.0 if step_size is None else step_size  # Pyro's None: start the search from 1
         _check_positive("step_size", step_size)
         if num_steps is not None:
             _check_positive("num_steps", num_steps, integer=True)
@@ -162,6 +164,7 @@ class HMC:
         if self.adapt_step_size and num_warmup > 0:
             self.step_size = self._find_reasonable_step_size()
             self._dual_averaging.restart(self.step_size)
+        self.first_step_size = self.step_size  # what warmup started from, to tell a collapse
 
     def _require_potential(self) -> Potential | FunctionPotential:
         if self.potential is None:
@@ -199,7 +202,7 @@ class HMC:
         delta = point.energy - start.energy
         accept_prob = 1.0 if delta <= 0 else math.exp(-delta)
         moved = self._uniform() < accept_prob
-        return (point if moved else start), Transition(accept_prob, num_steps, diverging, moved)
+        return (point if moved else start), Transition(accept_prob, num_steps, diverging, moved, 0, start.energy)
 
     # -- warmup ----------------------------------------------------------------------------
 

@@ -71,7 +71,7 @@ class NUTS(HMC):
         model: the model; its latent sites must be continuous.
         potential_fn: instead of a model, a function of a dict of unconstrained values
             returning the potential energy (then MCMC needs ``initial_params``).
-        step_size: the leapfrog step size to start from; warmup tunes it.
+        step_size: the leapfrog step size to start from (None: 1, as in Pyro); warmup tunes it.
         adapt_step_size: tune the step size during warmup by dual averaging.
         adapt_mass_matrix: learn the mass matrix during warmup (Stan's windows).
         full_mass: learn a dense mass matrix instead of a diagonal one.
@@ -95,7 +95,7 @@ class NUTS(HMC):
         self,
         model: Callable[..., Any] | None = None,
         potential_fn: Callable[[dict[str, torch.Tensor]], torch.Tensor] | None = None,
-        step_size: float = 1.0,
+        step_size: float | None = 1.0,
         adapt_step_size: bool = True,
         adapt_mass_matrix: bool = True,
         full_mass: bool = False,
@@ -146,7 +146,8 @@ class NUTS(HMC):
                 break
         proposal = trajectory.proposal
         accept_prob = progress.sum_accept_prob / progress.num_steps
-        return proposal, Transition(accept_prob, progress.num_steps, progress.diverging, proposal is not start, depth)
+        moved = proposal is not start
+        return proposal, Transition(accept_prob, progress.num_steps, progress.diverging, moved, depth, energy0)
 
     def _build(
         self, start: PhasePoint, depth: int, step_size: float, energy0: float, progress: _Progress
