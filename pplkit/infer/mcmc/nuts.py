@@ -81,7 +81,8 @@ class NUTS(HMC):
             per transition.
         init_strategy: a function of a site giving its initial value (e.g.
             ``init_to_median``); by default uniform in (-2, 2) in unconstrained space.
-        use_multinomial_sampling, jit_compile, ignore_jit_warnings, max_plate_nesting:
+        jit_compile: compile the leapfrog step into one graph, as in :class:`HMC`.
+        use_multinomial_sampling, ignore_jit_warnings, max_plate_nesting:
             accepted so that Pyro scripts run unchanged. Sampling is always multinomial.
 
     Example::
@@ -117,6 +118,7 @@ class NUTS(HMC):
             full_mass=full_mass,
             target_accept_prob=target_accept_prob,
             init_strategy=init_strategy,
+            jit_compile=jit_compile,
         )
         if isinstance(max_tree_depth, bool) or not isinstance(max_tree_depth, int) or max_tree_depth < 1:
             raise ValueError(f"max_tree_depth must be a positive int, got {max_tree_depth!r}")
