@@ -12,14 +12,16 @@ from ...util import validation_disabled
 from .diagnostics import effective_sample_size, format_summary, split_gelman_rubin, summary
 from .health import MCMCWarning, check_chains
 from .hmc import HMC, Transition
+from .vectorized import run_vectorized
 
 __all__ = ["MCMC"]
 
+CHAIN_METHODS = ("sequential", "vectorized")
 HookFn = Callable[[HMC, dict[str, torch.Tensor], str, int], None]
 
 
 class MCMC:
-    """Markov chain Monte Carlo with an HMC or NUTS kernel; chains run one after another.
+    """Markov chain Monte Carlo with an HMC or NUTS kernel, for one or more chains.
 
     Args:
         kernel: an :class:`HMC` or :class:`NUTS` kernel.
@@ -28,6 +30,9 @@ class MCMC:
         initial_params: unconstrained starting values by site name, as in Pyro; with
             ``num_chains > 1`` each has a leading dim of size ``num_chains``.
         num_chains: the number of independent chains.
+        chain_method: ``"sequential"`` runs the chains one after another; ``"vectorized"``
+            (NumPyro's name) advances all of them together, each leapfrog step of all the
+            chains one batched potential evaluation (see :mod:`.vectorized`).
         hook_fn: called after every transition as ``hook_fn(kernel, params, stage, i)``
             with the unconstrained values by site, ``stage`` "Warmup" or "Sample" and
             the iteration ``i`` within the stage; a widget can animate the chain with it.
@@ -50,6 +55,7 @@ class MCMC:
         warmup_steps: int | None = None,
         initial_params: dict[str, torch.Tensor] | None = None,
         num_chains: int = 1,
+        chain_method: str = "sequential",
         hook_fn: HookFn | None = None,
         disable_progbar: bool = False,
         disable_validation: bool = True,
@@ -66,6 +72,8 @@ class MCMC:
         ):
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
                 raise ValueError(f"{name} must be an int >= {least}, got {value!r}")
+        if chain_method not in CHAIN_METHODS:
+            raise ValueError(f"chain_method must be one of {CHAIN_METHODS}, got {chain_method!r}")
         if initial_params is not None and num_chains > 1:
             for site, start in initial_params.items():
                 shape = tuple(torch.as_tensor(start).shape)
@@ -79,6 +87,7 @@ class MCMC:
         self.warmup_steps = warmup_steps
         self.initial_params = initial_params
         self.num_chains = num_chains
+        self.chain_method = chain_method
         self.hook_fn = hook_fn
         self.disable_progbar = disable_progbar
         self.disable_validation = disable_validation
@@ -99,7 +108,9 @@ class MCMC:
             assert potential is not None
             positions = None
             self.transitions, self.step_sizes, self._first_step_sizes = [], [], []
-            for chain in range(self.num_chains):
+            if self.chain_method == "vectorized" and self.num_chains > 1:
+                positions = self._run_vectorized()
+            for chain in range(self.num_chains if positions is None else 0):
                 start = kernel.initial_position(self._initial_params_of(chain))
                 if positions is None:
                     positions = start.new_empty((self.num_chains, self.num_samples, start.shape[0]))
@@ -109,6 +120,32 @@ class MCMC:
         self._positions = positions
         self._samples = None
         self._check()
+
+    def _run_vectorized(self) -> torch.Tensor:
+        kernel = self.kernel
+        potential = kernel.potential
+        assert potential is not None
+        starts = [kernel.initial_position(self._initial_params_of(c)) for c in range(self.num_chains)]
+        positions = starts[0].new_empty((self.num_chains, self.num_samples, starts[0].shape[0]))
+        total = self.warmup_steps + self.num_samples
+
+        with _progress_bar(total * self.num_chains, 0, 1, self.disable_progbar) as bar:
+
+            def on_transition(chain_kernel: HMC, chain: int, i: int, transition: Transition) -> None:
+                warmup = i < self.warmup_steps
+                if self.hook_fn is not None:
+                    stage, index = ("Warmup", i) if warmup else ("Sample", i - self.warmup_steps)
+                    self.hook_fn(chain_kernel, potential.unflatten(chain_kernel.position), stage, index)
+                if bar is not None:
+                    bar.update(1)
+
+            kernels, self.transitions = run_vectorized(
+                kernel, starts, self.warmup_steps, self.num_samples, positions, on_transition
+            )
+        self.step_sizes = [k.step_size for k in kernels]
+        self._first_step_sizes = [k.first_step_size for k in kernels]
+        self.kernels = kernels
+        return positions
 
     def _check(self) -> None:
         """Warn, once per problem, when the samples show signs of not being the posterior."""

@@ -42,7 +42,8 @@ class JitWarning(UserWarning):
     """``jit_compile=True`` could not compile the model, and pplkit ran it eagerly instead."""
 
 
-def _step_function(energy: NegLogJoint, dense: bool) -> Callable[..., tuple[torch.Tensor, ...]]:
+def step_function(energy: NegLogJoint, dense: bool) -> Callable[..., tuple[torch.Tensor, ...]]:
+    """One leapfrog step of the potential ``energy`` as a pure function of tensors."""
     grad_and_energy = torch.func.grad_and_value(energy)
 
     def step(
@@ -91,12 +92,17 @@ class CompiledStep:
     what it cost, ``compiled`` whether Inductor's code runs (else the traced graph does).
     """
 
-    def __init__(self, graph: Callable[..., tuple[torch.Tensor, ...]], inverse_mass: torch.Tensor) -> None:
+    def __init__(
+        self, graph: Callable[..., tuple[torch.Tensor, ...]], inverse_mass: torch.Tensor, batch: int | None = None
+    ) -> None:
         self.graph = graph
+        self.batch = batch  # a graph of ``batch`` chains at once (inputs with a leading dim), or None
         self.compiled = False
         self.trace_seconds = 0.0
         self.compile_seconds = 0.0
-        self._zero = torch.zeros((), dtype=inverse_mass.dtype, device=inverse_mass.device)
+        self._zero = torch.zeros(
+            () if batch is None else (batch,), dtype=inverse_mass.dtype, device=inverse_mass.device
+        )
         self._inverse_mass = inverse_mass  # for energy_and_grad, whose momentum is zero anyway
         self._step_sizes: dict[float, torch.Tensor] = {}
 
@@ -112,15 +118,22 @@ class CompiledStep:
 
     def energy_and_grad(self, z: torch.Tensor) -> tuple[float, torch.Tensor]:
         """U(z) as a float and its gradient, like ``Potential.energy_and_grad``."""
+        if self.batch is not None:
+            z = z.expand(self.batch, -1)
         zeros = torch.zeros_like(z)
         _, _, _, grad, energies = self.graph(z, zeros, zeros, self._inverse_mass, self._zero)
+        if self.batch is not None:
+            grad, energies = grad[0], energies[0]
         return float(energies[0]), grad
 
 
 def compile_step(
-    energy: NegLogJoint, example: torch.Tensor, dense: bool, inductor: bool = True
+    energy: NegLogJoint, example: torch.Tensor, dense: bool, inductor: bool = True, batch: int | None = None
 ) -> tuple[CompiledStep | None, str]:
     """Trace (and with ``inductor``, compile) a leapfrog step of the potential ``energy``.
+
+    With ``batch``, the step of ``batch`` chains at once (``torch.func.vmap`` of it): every
+    input gains a leading dim of that size.
 
     Returns the step, or None and the reason it could not be made (for the warning).
 
@@ -136,16 +149,23 @@ def compile_step(
     if dense:
         inverse = inverse.diag()
     zero = torch.zeros((), dtype=example.dtype, device=example.device)
-    zeros = torch.zeros_like(example)
+    function = step_function(energy, dense)
+    position = example.detach().clone()
+    if batch is not None:
+        function = torch.func.vmap(function)
+        position = position.expand(batch, -1).clone()
+        inverse = inverse.expand(batch, *inverse.shape).clone()
+        zero = zero.expand(batch).clone()
+    zeros = torch.zeros_like(position)
     # Distinct tensors: make_fx would take two uses of one tensor for one input.
-    inputs = (example.detach().clone(), zeros, zeros.clone(), inverse, zero)
+    inputs = (position, zeros, zeros.clone(), inverse, zero)
     start = time.perf_counter()
     try:
         with _torch_validation_off_while_tracing():
-            graph = make_fx(_step_function(energy, dense), tracing_mode="fake", _allow_non_fake_inputs=True)(*inputs)
+            graph = make_fx(function, tracing_mode="fake", _allow_non_fake_inputs=True)(*inputs)
     except Exception as error:  # noqa: BLE001 -- any failure to trace means: run eagerly
         return None, _why_not_traceable(error)
-    traced = CompiledStep(graph, inverse)
+    traced = CompiledStep(graph, inverse, batch)
     traced.trace_seconds = time.perf_counter() - start
     mismatch = _disagreement(traced, energy, example)
     if mismatch:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Generator, TypeVar
 
 import torch
 
@@ -23,6 +23,10 @@ from .hamiltonian import DenseMass, DiagonalMass, Integrator, MassMatrix, PhaseP
 from .potential import InitStrategy, Potential
 
 __all__ = ["HMC", "Transition"]
+
+T = TypeVar("T")
+# Work that needs leapfrog steps: yields (point, step size), is sent the point one step on.
+Leapfrogs = Generator[tuple[PhasePoint, float], PhasePoint, T]
 
 # A trajectory whose energy error exceeds this is divergent: the integrator has left
 # the posterior's typical set (Stan's and Pyro's threshold).
@@ -168,8 +172,25 @@ class HMC:
             raise ValueError("with potential_fn, MCMC needs initial_params= (a dict of unconstrained values)")
         return potential.initial_point(self.init_strategy)
 
+    # A chain's work is written as generators that yield ``(point, step_size)`` for each
+    # leapfrog step they need and are sent the new point back. :meth:`_drive` answers each
+    # request at once; MCMC's vectorized chains answer the requests of all chains together,
+    # in one batched call (see vectorized.py). So one copy of the sampler serves both.
+
+    def _drive(self, steps: Leapfrogs[T]) -> T:
+        try:
+            request = next(steps)
+            while True:  # self.integrator is read each time: begin_chain makes a new one
+                request = steps.send(self.integrator.leapfrog(*request))
+        except StopIteration as stop:
+            return stop.value
+
     def begin_chain(self, position: torch.Tensor, num_warmup: int) -> None:
         """Start a chain at ``position``: reset the mass matrix and step size and plan the warmup."""
+        self._drive(self.begin_chain_steps(position, num_warmup))
+
+    def begin_chain_steps(self, position: torch.Tensor, num_warmup: int) -> Leapfrogs[None]:
+        """:meth:`begin_chain` as a generator of leapfrog requests."""
         potential = self._require_potential()
         self.position = position
         self._uniform = UniformStream()
@@ -179,13 +200,16 @@ class HMC:
         mass = self._mass(ones if not self.full_mass else ones.diag())
         step = self._compiled_step_at(position)
         self.integrator = CompiledIntegrator(step, mass) if step else Integrator(potential.energy_and_grad, mass)
-        self._potential_energy, self._grad = self.integrator.energy_and_grad(position)
+        # A step of size zero from zero momentum: the potential and its gradient where we stand.
+        zeros = torch.zeros_like(position)
+        here = yield (PhasePoint(position, zeros, zeros, 0.0, zeros, 0.0), 0.0)
+        self._potential_energy, self._grad = here.potential, here.grad
         self.step_size = self._initial_step_size
         self._schedule = WarmupSchedule(num_warmup, self.adapt_mass_matrix)
         self._variance = WelfordCovariance(diagonal=not self.full_mass)
         self._dual_averaging = DualAveraging(self.target_accept_prob)
         if self.adapt_step_size and num_warmup > 0:
-            self.step_size = self._find_reasonable_step_size()
+            self.step_size = yield from self._find_reasonable_step_size()
             self._dual_averaging.restart(self.step_size)
         self.first_step_size = self.step_size  # what warmup started from, to tell a collapse
 
@@ -223,20 +247,24 @@ class HMC:
 
     def sample(self) -> Transition:
         """Make one transition from the current position; adapt while in warmup."""
+        return self._drive(self.sample_steps())
+
+    def sample_steps(self) -> Leapfrogs[Transition]:
+        """:meth:`sample` as a generator of leapfrog requests."""
         start = self.integrator.start(self.position, self._potential_energy, self._grad)
-        proposal, transition = self._trajectory(start)
+        proposal, transition = yield from self._trajectory(start)
         self.position, self._potential_energy, self._grad = proposal.position, proposal.potential, proposal.grad
         if self.iteration < self.num_warmup:
-            self._adapt(transition.accept_prob)
+            yield from self._adapt(transition.accept_prob)
         self.iteration += 1
         return transition
 
-    def _trajectory(self, start: PhasePoint) -> tuple[PhasePoint, Transition]:
+    def _trajectory(self, start: PhasePoint) -> Leapfrogs[tuple[PhasePoint, Transition]]:
         point = start
         num_steps = self.num_steps
         diverging = False
         for step in range(num_steps):
-            point = self.integrator.leapfrog(point, self.step_size)
+            point = yield (point, self.step_size)
             if point.energy - start.energy > MAX_DELTA_ENERGY:
                 diverging, num_steps = True, step + 1
                 break
@@ -247,7 +275,7 @@ class HMC:
 
     # -- warmup ----------------------------------------------------------------------------
 
-    def _adapt(self, accept_prob: float) -> None:
+    def _adapt(self, accept_prob: float) -> Leapfrogs[None]:
         i = self.iteration
         if self.adapt_step_size:
             self.step_size = self._dual_averaging.update(accept_prob)
@@ -257,23 +285,24 @@ class HMC:
             self.integrator.mass = self._mass(self._variance.estimate())
             self._variance.restart()
             if self.adapt_step_size:
-                self.step_size = self._find_reasonable_step_size()
+                self.step_size = yield from self._find_reasonable_step_size()
                 self._dual_averaging.restart(self.step_size)
         if i == self.num_warmup - 1 and self.adapt_step_size:
             self.step_size = self._dual_averaging.final_step_size
 
-    def _find_reasonable_step_size(self) -> float:
+    def _find_reasonable_step_size(self) -> Leapfrogs[float]:
         """Double or halve the step size until one leapfrog step's acceptance crosses 0.8 (Stan's heuristic)."""
         log_threshold = math.log(0.8)
         step_size = self.step_size
 
-        def energy_change(step_size: float) -> float:
+        def energy_change(step_size: float) -> Leapfrogs[float]:
             start = self.integrator.start(self.position, self._potential_energy, self._grad)
-            return start.energy - self.integrator.leapfrog(start, step_size).energy
+            end = yield (start, step_size)
+            return start.energy - end.energy
 
-        direction = 1 if energy_change(step_size) > log_threshold else -1
+        direction = 1 if (yield from energy_change(step_size)) > log_threshold else -1
         while True:
-            change = energy_change(step_size)
+            change = yield from energy_change(step_size)
             if (direction == 1 and not change > log_threshold) or (direction == -1 and not change < log_threshold):
                 return step_size
             step_size = step_size * 2.0 if direction == 1 else step_size / 2.0

@@ -22,7 +22,7 @@ from typing import Any, Callable
 import torch
 
 from .hamiltonian import PhasePoint
-from .hmc import HMC, MAX_DELTA_ENERGY, Transition
+from .hmc import HMC, MAX_DELTA_ENERGY, Leapfrogs, Transition
 from .potential import InitStrategy
 
 __all__ = ["NUTS"]
@@ -126,7 +126,7 @@ class NUTS(HMC):
             raise ValueError("pplkit's NUTS always uses multinomial sampling; drop use_multinomial_sampling=False")
         self.max_tree_depth = max_tree_depth
 
-    def _trajectory(self, start: PhasePoint) -> tuple[PhasePoint, Transition]:
+    def _trajectory(self, start: PhasePoint) -> Leapfrogs[tuple[PhasePoint, Transition]]:
         energy0 = start.energy
         progress = _Progress()
         # The whole trajectory, oriented from its backward end (first) to its forward end (last).
@@ -135,9 +135,9 @@ class NUTS(HMC):
         while depth < self.max_tree_depth:
             forward = self._uniform() < 0.5
             if forward:
-                subtree = self._build(trajectory.last, depth, self.step_size, energy0, progress)
+                subtree = yield from self._build(trajectory.last, depth, self.step_size, energy0, progress)
             else:
-                subtree = self._build(trajectory.first, depth, -self.step_size, energy0, progress)
+                subtree = yield from self._build(trajectory.first, depth, -self.step_size, energy0, progress)
             if subtree is None:  # it diverged or turned inside: none of its points may be chosen
                 break
             depth += 1
@@ -153,10 +153,10 @@ class NUTS(HMC):
 
     def _build(
         self, start: PhasePoint, depth: int, step_size: float, energy0: float, progress: _Progress
-    ) -> _Tree | None:
+    ) -> Leapfrogs[_Tree | None]:
         """A subtree of ``2**depth`` steps from ``start``; None if it diverged or made a U-turn."""
         if depth == 0:
-            point = self.integrator.leapfrog(start, step_size)
+            point = yield (start, step_size)
             energy_error = point.energy - energy0
             progress.num_steps += 1
             progress.sum_accept_prob += 1.0 if energy_error <= 0.0 else math.exp(-energy_error)
@@ -164,10 +164,10 @@ class NUTS(HMC):
                 progress.diverging = True
                 return None
             return _Tree(point, point, point, -energy_error, point.momentum, depth=0)
-        inner = self._build(start, depth - 1, step_size, energy0, progress)
+        inner = yield from self._build(start, depth - 1, step_size, energy0, progress)
         if inner is None:
             return None
-        outer = self._build(inner.last, depth - 1, step_size, energy0, progress)
+        outer = yield from self._build(inner.last, depth - 1, step_size, energy0, progress)
         if outer is None:
             return None
         merged = self._merge(inner, outer, biased=False)
