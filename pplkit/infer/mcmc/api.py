@@ -12,7 +12,7 @@ from ...util import validation_disabled
 from .diagnostics import effective_sample_size, format_summary, split_gelman_rubin, summary
 from .health import MCMCWarning, check_chains
 from .hmc import HMC, Transition
-from .vectorized import run_vectorized
+from .vectorized import BatchedStep, run_vectorized
 
 __all__ = ["MCMC"]
 
@@ -97,6 +97,8 @@ class MCMC:
         self.step_sizes: list[float] = []  # per chain, after warmup
         self._first_step_sizes: list[float] = []  # per chain, where warmup started
         self.problems: list[str] = []  # what check_chains found after the last run
+        self.kernels: list[HMC] = []  # with chain_method="vectorized", each chain's own kernel
+        self.batched_step: BatchedStep | None = None  # and the batched step they shared
 
     def run(self, *args: Any, **kwargs: Any) -> None:
         """Run the chains on the model called with ``*args, **kwargs``."""
@@ -139,7 +141,7 @@ class MCMC:
                 if bar is not None:
                     bar.update(1)
 
-            kernels, self.transitions = run_vectorized(
+            kernels, self.transitions, self.batched_step = run_vectorized(
                 kernel, starts, self.warmup_steps, self.num_samples, positions, on_transition
             )
         self.step_sizes = [k.step_size for k in kernels]

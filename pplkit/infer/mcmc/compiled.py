@@ -89,7 +89,9 @@ class CompiledStep:
     """A leapfrog step (and the potential with its gradient) as one traced, compiled graph.
 
     Build it with :func:`compile_step`. ``trace_seconds`` and ``compile_seconds`` say
-    what it cost, ``compiled`` whether Inductor's code runs (else the traced graph does).
+    what it cost in wall time (Inductor compiles in worker processes too), and
+    ``cpu_seconds`` this process's CPU time for both; ``compiled`` says whether
+    Inductor's code runs (else the traced graph does).
     """
 
     def __init__(
@@ -100,6 +102,7 @@ class CompiledStep:
         self.compiled = False
         self.trace_seconds = 0.0
         self.compile_seconds = 0.0
+        self.cpu_seconds = 0.0
         self._zero = torch.zeros(
             () if batch is None else (batch,), dtype=inverse_mass.dtype, device=inverse_mass.device
         )
@@ -159,7 +162,7 @@ def compile_step(
     zeros = torch.zeros_like(position)
     # Distinct tensors: make_fx would take two uses of one tensor for one input.
     inputs = (position, zeros, zeros.clone(), inverse, zero)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     try:
         with _torch_validation_off_while_tracing():
             graph = make_fx(function, tracing_mode="fake", _allow_non_fake_inputs=True)(*inputs)
@@ -171,6 +174,7 @@ def compile_step(
     if mismatch:
         return None, mismatch
     if not inductor:
+        traced.cpu_seconds = time.process_time() - cpu_start
         return traced, ""
     start = time.perf_counter()
     try:
@@ -183,7 +187,9 @@ def compile_step(
             JitWarning,
             stacklevel=3,
         )
+        traced.cpu_seconds = time.process_time() - cpu_start
         return traced, ""
+    traced.cpu_seconds = time.process_time() - cpu_start
     traced.graph = compiled
     traced.compiled = True
     traced.compile_seconds = time.perf_counter() - start

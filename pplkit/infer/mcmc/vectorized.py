@@ -85,12 +85,13 @@ def run_vectorized(
     num_samples: int,
     out: torch.Tensor,
     on_transition: Callable[[HMC, int, int, Transition], None] | None = None,
-) -> tuple[list[HMC], list[list[Transition]]]:
+) -> tuple[list[HMC], list[list[Transition]], BatchedStep]:
     """Run one chain per start, batching their leapfrog steps; fill ``out`` (chains, samples, dim).
 
-    Returns the per-chain kernels (their final step sizes, mass matrices...) and the
-    sampling phase's transitions of each. ``on_transition(kernel, chain, i, transition)``
-    is called after each transition ``i`` (warmup included).
+    Returns the per-chain kernels (their final step sizes, mass matrices...), the
+    sampling phase's transitions of each, and the batched step (its compile times).
+    ``on_transition(kernel, chain, i, transition)`` is called after each transition
+    ``i`` (warmup included).
     """
     num_chains = len(starts)
     batched = BatchedStep(kernel, starts[0], num_chains)
@@ -130,4 +131,4 @@ def run_vectorized(
                 pending[chain] = works[chain].send(answers[chain])
             except StopIteration:
                 del pending[chain]
-    return kernels, transitions
+    return kernels, transitions, batched

@@ -107,3 +107,15 @@ def test_compiled_nuts_matches_the_closed_form_posterior():
     compiled = kernel.compiled_step
     mcmc.run(y)  # the same data: the compiled step is reused, not compiled again
     assert kernel.compiled_step is compiled
+
+
+def test_importing_mcmc_loads_neither_the_compiler_nor_the_benchmark_extras():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pplkit, pplkit.infer.mcmc; "
+        "print([m for m in ('torch._dynamo', 'torch._inductor', 'jax', 'numpyro') if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
