@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import contextlib
+import warnings
 from typing import Any, Callable
 
 import torch
 
 from ...util import validation_disabled
 from .diagnostics import effective_sample_size, format_summary, split_gelman_rubin, summary
+from .health import MCMCWarning, check_chains
 from .hmc import HMC, Transition
+from .vectorized import BatchedStep, run_vectorized
 
 __all__ = ["MCMC"]
 
+CHAIN_METHODS = ("sequential", "vectorized")
 HookFn = Callable[[HMC, dict[str, torch.Tensor], str, int], None]
 
 
 class MCMC:
-    """Markov chain Monte Carlo with an HMC or NUTS kernel; chains run one after another.
+    """Markov chain Monte Carlo with an HMC or NUTS kernel, for one or more chains.
 
     Args:
         kernel: an :class:`HMC` or :class:`NUTS` kernel.
@@ -26,6 +30,9 @@ class MCMC:
         initial_params: unconstrained starting values by site name, as in Pyro; with
             ``num_chains > 1`` each has a leading dim of size ``num_chains``.
         num_chains: the number of independent chains.
+        chain_method: ``"sequential"`` runs the chains one after another; ``"vectorized"``
+            (NumPyro's name) advances all of them together, each leapfrog step of all the
+            chains one batched potential evaluation (see :mod:`.vectorized`).
         hook_fn: called after every transition as ``hook_fn(kernel, params, stage, i)``
             with the unconstrained values by site, ``stage`` "Warmup" or "Sample" and
             the iteration ``i`` within the stage; a widget can animate the chain with it.
@@ -48,6 +55,7 @@ class MCMC:
         warmup_steps: int | None = None,
         initial_params: dict[str, torch.Tensor] | None = None,
         num_chains: int = 1,
+        chain_method: str = "sequential",
         hook_fn: HookFn | None = None,
         disable_progbar: bool = False,
         disable_validation: bool = True,
@@ -64,6 +72,8 @@ class MCMC:
         ):
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
                 raise ValueError(f"{name} must be an int >= {least}, got {value!r}")
+        if chain_method not in CHAIN_METHODS:
+            raise ValueError(f"chain_method must be one of {CHAIN_METHODS}, got {chain_method!r}")
         if initial_params is not None and num_chains > 1:
             for site, start in initial_params.items():
                 shape = tuple(torch.as_tensor(start).shape)
@@ -77,6 +87,7 @@ class MCMC:
         self.warmup_steps = warmup_steps
         self.initial_params = initial_params
         self.num_chains = num_chains
+        self.chain_method = chain_method
         self.hook_fn = hook_fn
         self.disable_progbar = disable_progbar
         self.disable_validation = disable_validation
@@ -84,6 +95,10 @@ class MCMC:
         self._samples: dict[str, torch.Tensor] | None = None
         self.transitions: list[list[Transition]] = []  # per chain, the sampling phase's transitions
         self.step_sizes: list[float] = []  # per chain, after warmup
+        self._first_step_sizes: list[float] = []  # per chain, where warmup started
+        self.problems: list[str] = []  # what check_chains found after the last run
+        self.kernels: list[HMC] = []  # with chain_method="vectorized", each chain's own kernel
+        self.batched_step: BatchedStep | None = None  # and the batched step they shared
 
     def run(self, *args: Any, **kwargs: Any) -> None:
         """Run the chains on the model called with ``*args, **kwargs``."""
@@ -94,16 +109,58 @@ class MCMC:
             potential = kernel.potential
             assert potential is not None
             positions = None
-            self.transitions, self.step_sizes = [], []
-            for chain in range(self.num_chains):
+            self.transitions, self.step_sizes, self._first_step_sizes = [], [], []
+            if self.chain_method == "vectorized" and self.num_chains > 1:
+                positions = self._run_vectorized()
+            for chain in range(self.num_chains if positions is None else 0):
                 start = kernel.initial_position(self._initial_params_of(chain))
                 if positions is None:
                     positions = start.new_empty((self.num_chains, self.num_samples, start.shape[0]))
                 self.transitions.append(self._run_chain(chain, start, positions[chain]))
                 self.step_sizes.append(kernel.step_size)
+                self._first_step_sizes.append(kernel.first_step_size)
         self._positions = positions
         self._samples = None
         self._args, self._kwargs = args, kwargs  # Pyro's names: ArviZ's from_pyro reads them too
+        self._check()
+
+    def _run_vectorized(self) -> torch.Tensor:
+        kernel = self.kernel
+        potential = kernel.potential
+        assert potential is not None
+        starts = [kernel.initial_position(self._initial_params_of(c)) for c in range(self.num_chains)]
+        positions = starts[0].new_empty((self.num_chains, self.num_samples, starts[0].shape[0]))
+        total = self.warmup_steps + self.num_samples
+
+        with _progress_bar(total * self.num_chains, 0, 1, self.disable_progbar) as bar:
+
+            def on_transition(chain_kernel: HMC, chain: int, i: int, transition: Transition) -> None:
+                warmup = i < self.warmup_steps
+                if self.hook_fn is not None:
+                    stage, index = ("Warmup", i) if warmup else ("Sample", i - self.warmup_steps)
+                    self.hook_fn(chain_kernel, potential.unflatten(chain_kernel.position), stage, index)
+                if bar is not None:
+                    bar.update(1)
+
+            kernels, self.transitions, self.batched_step = run_vectorized(
+                kernel, starts, self.warmup_steps, self.num_samples, positions, on_transition
+            )
+        self.step_sizes = [k.step_size for k in kernels]
+        self._first_step_sizes = [k.first_step_size for k in kernels]
+        self.kernels = kernels
+        return positions
+
+    def _check(self) -> None:
+        """Warn, once per problem, when the samples show signs of not being the posterior."""
+        self.problems = check_chains(
+            self.transitions,
+            self._grouped_samples(),
+            self.step_sizes,
+            self._first_step_sizes if self.kernel.adapt_step_size and self.warmup_steps > 0 else [],
+            getattr(self.kernel, "max_tree_depth", None),
+        )
+        for problem in self.problems:
+            warnings.warn(problem, MCMCWarning, stacklevel=3)
 
     def _initial_params_of(self, chain: int) -> dict[str, torch.Tensor] | None:
         if self.initial_params is None:
@@ -198,7 +255,12 @@ class MCMC:
         """
         table = summary(self._grouped_samples(), prob)
         divergences = sum(t.diverging for ts in self.transitions for t in ts)
-        print("\n" + format_summary(table) + f"\n\nNumber of divergences: {divergences}\n")
+        text = "\n" + format_summary(table) + f"\n\nNumber of divergences: {divergences}\n"
+        if self.problems:
+            text += "\nWarning: these samples may not be the posterior:\n" + "".join(
+                f"  - {problem}\n" for problem in self.problems
+            )
+        print(text)
         return table
 
     def to_arviz(self, **kwargs: Any) -> Any:

@@ -50,6 +50,10 @@ class FunctionPotential:
 
     constrain = unflatten
 
+    def energy(self, z: torch.Tensor) -> torch.Tensor:
+        """U(z) as a scalar tensor, differentiable in ``z``."""
+        return self.fn(self.unflatten(z))
+
     def energy_and_grad(self, z: torch.Tensor) -> tuple[float, torch.Tensor]:
         z = z.detach().requires_grad_()
         energy = self.fn(self.unflatten(z))

@@ -10,17 +10,23 @@ drives these calls; subclasses only change :meth:`HMC._trajectory`.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Generator, TypeVar
 
 import torch
 
 from .adaptation import DualAveraging, WarmupSchedule, WelfordCovariance
+from .compiled import CompiledIntegrator, CompiledStep, JitWarning, compile_step
 from .function_potential import FunctionPotential
 from .hamiltonian import DenseMass, DiagonalMass, Integrator, MassMatrix, PhasePoint, UniformStream
 from .potential import InitStrategy, Potential
 
 __all__ = ["HMC", "Transition"]
+
+T = TypeVar("T")
+# Work that needs leapfrog steps: yields (point, step size), is sent the point one step on.
+Leapfrogs = Generator[tuple[PhasePoint, float], PhasePoint, T]
 
 # A trajectory whose energy error exceeds this is divergent: the integrator has left
 # the posterior's typical set (Stan's and Pyro's threshold).
@@ -36,6 +42,7 @@ class Transition:
     diverging: bool
     moved: bool  # the chain left its previous position
     tree_depth: int = 0
+    energy: float = 0.0  # the Hamiltonian at the start, after the momentum was drawn (for E-BFMI)
 
 
 def _check_positive(name: str, value: Any, integer: bool = False) -> None:
@@ -52,7 +59,7 @@ class HMC:
         model: the model; its latent sites must be continuous.
         potential_fn: instead of a model, a function of a dict of unconstrained values
             returning the potential energy (then MCMC needs ``initial_params``).
-        step_size: the leapfrog step size to start from.
+        step_size: the leapfrog step size to start from (None: 1, as in Pyro).
         trajectory_length: the length of each trajectory (default 2 pi); the number
             of steps is ``int(trajectory_length / step_size)``.
         num_steps: the number of leapfrog steps; sets ``trajectory_length = num_steps
@@ -63,8 +70,11 @@ class HMC:
         target_accept_prob: the mean acceptance statistic warmup aims for.
         init_strategy: a function of a site giving its initial value (e.g.
             ``init_to_median``); by default uniform in (-2, 2) in unconstrained space.
-        jit_compile, ignore_jit_warnings, max_plate_nesting: accepted so that Pyro
-            scripts run unchanged; pplkit's gradients need no JIT and they change nothing.
+        jit_compile: compile the leapfrog step, potential gradient included, into one graph
+            (see :mod:`pplkit.infer.mcmc.compiled`): several times faster per step, after a
+            one-time compile of some seconds. A model that cannot be compiled runs eagerly,
+            with one warning saying why.
+        ignore_jit_warnings, max_plate_nesting: accepted so that Pyro scripts run unchanged.
 
     Example::
 
@@ -76,7 +86,7 @@ class HMC:
         self,
         model: Callable[..., Any] | None = None,
         potential_fn: Callable[[dict[str, torch.Tensor]], torch.Tensor] | None = None,
-        step_size: float = 1.0,
+        step_size: float | None = 1.0,
         trajectory_length: float | None = None,
         num_steps: int | None = None,
         adapt_step_size: bool = True,
@@ -95,6 +105,7 @@ class HMC:
         for label, fn in (("model", model), ("potential_fn", potential_fn)):
             if fn is not None and not callable(fn):
                 raise TypeError(f"{name}: {label} must be callable, got {type(fn).__name__}")
+        step_size = 1.0 if step_size is None else step_size  # Pyro's None: start the search from 1
         _check_positive("step_size", step_size)
         if num_steps is not None:
             _check_positive("num_steps", num_steps, integer=True)
@@ -118,6 +129,23 @@ class HMC:
         self.init_strategy = init_strategy
         self._initial_step_size = self.step_size
         self.potential: Potential | FunctionPotential | None = None
+        self._setup_key: tuple | None = None
+        self.jit_compile = bool(jit_compile)
+        self.compiled_step: CompiledStep | None = None  # the compiled leapfrog of the current potential
+        self._jit_failed = False
+
+    def setup(self, *model_args: Any, **model_kwargs: Any) -> None:
+        """Trace the model with its data and build the potential energy.
+
+        With ``jit_compile``, the compiled step is kept while the model and its arguments
+        are the same objects as last time (the graph holds the data as constants).
+        """
+        key = (tuple(map(id, model_args)), tuple((k, id(v)) for k, v in model_kwargs.items()))
+        if self.jit_compile and self.compiled_step is not None and key == self._setup_key:
+            return
+        self._setup_key = key
+        self.compiled_step, self._jit_failed = None, False
+        self._build_potential(*model_args, **model_kwargs)
 
     @property
     def num_steps(self) -> int:
@@ -125,8 +153,7 @@ class HMC:
 
     # -- set-up ----------------------------------------------------------------------------
 
-    def setup(self, *model_args: Any, **model_kwargs: Any) -> None:
-        """Trace the model with its data and build the potential energy."""
+    def _build_potential(self, *model_args: Any, **model_kwargs: Any) -> None:
         if self.model is not None:
             self.potential = Potential(self.model, model_args, model_kwargs)
         else:
@@ -145,23 +172,64 @@ class HMC:
             raise ValueError("with potential_fn, MCMC needs initial_params= (a dict of unconstrained values)")
         return potential.initial_point(self.init_strategy)
 
+    # A chain's work is written as generators that yield ``(point, step_size)`` for each
+    # leapfrog step they need and are sent the new point back. :meth:`_drive` answers each
+    # request at once; MCMC's vectorized chains answer the requests of all chains together,
+    # in one batched call (see vectorized.py). So one copy of the sampler serves both.
+
+    def _drive(self, steps: Leapfrogs[T]) -> T:
+        try:
+            request = next(steps)
+            while True:  # self.integrator is read each time: begin_chain makes a new one
+                request = steps.send(self.integrator.leapfrog(*request))
+        except StopIteration as stop:
+            return stop.value
+
     def begin_chain(self, position: torch.Tensor, num_warmup: int) -> None:
         """Start a chain at ``position``: reset the mass matrix and step size and plan the warmup."""
+        self._drive(self.begin_chain_steps(position, num_warmup))
+
+    def begin_chain_steps(self, position: torch.Tensor, num_warmup: int) -> Leapfrogs[None]:
+        """:meth:`begin_chain` as a generator of leapfrog requests."""
         potential = self._require_potential()
         self.position = position
-        self._potential_energy, self._grad = potential.energy_and_grad(position)
         self._uniform = UniformStream()
         self.num_warmup = num_warmup
         self.iteration = 0
         ones = torch.ones(potential.dim, dtype=position.dtype, device=position.device)
-        self.integrator = Integrator(potential.energy_and_grad, self._mass(ones if not self.full_mass else ones.diag()))
+        mass = self._mass(ones if not self.full_mass else ones.diag())
+        step = self._compiled_step_at(position)
+        self.integrator = CompiledIntegrator(step, mass) if step else Integrator(potential.energy_and_grad, mass)
+        # A step of size zero from zero momentum: the potential and its gradient where we stand.
+        zeros = torch.zeros_like(position)
+        here = yield (PhasePoint(position, zeros, zeros, 0.0, zeros, 0.0), 0.0)
+        self._potential_energy, self._grad = here.potential, here.grad
         self.step_size = self._initial_step_size
         self._schedule = WarmupSchedule(num_warmup, self.adapt_mass_matrix)
         self._variance = WelfordCovariance(diagonal=not self.full_mass)
         self._dual_averaging = DualAveraging(self.target_accept_prob)
         if self.adapt_step_size and num_warmup > 0:
-            self.step_size = self._find_reasonable_step_size()
+            self.step_size = yield from self._find_reasonable_step_size()
             self._dual_averaging.restart(self.step_size)
+        self.first_step_size = self.step_size  # what warmup started from, to tell a collapse
+
+    def _compiled_step_at(self, position: torch.Tensor) -> CompiledStep | None:
+        """With ``jit_compile``, the compiled leapfrog step, made on the first chain's first call."""
+        if not self.jit_compile or self._jit_failed:
+            return None
+        if self.compiled_step is None:
+            potential = self._require_potential()
+            step, reason = compile_step(potential.energy, position, dense=self.full_mass)
+            if step is None:
+                self._jit_failed = True
+                warnings.warn(
+                    f"{type(self).__name__}(jit_compile=True): running eagerly instead, because {reason}",
+                    JitWarning,
+                    stacklevel=4,
+                )
+                return None
+            self.compiled_step = step
+        return self.compiled_step
 
     def _require_potential(self) -> Potential | FunctionPotential:
         if self.potential is None:
@@ -179,31 +247,35 @@ class HMC:
 
     def sample(self) -> Transition:
         """Make one transition from the current position; adapt while in warmup."""
+        return self._drive(self.sample_steps())
+
+    def sample_steps(self) -> Leapfrogs[Transition]:
+        """:meth:`sample` as a generator of leapfrog requests."""
         start = self.integrator.start(self.position, self._potential_energy, self._grad)
-        proposal, transition = self._trajectory(start)
+        proposal, transition = yield from self._trajectory(start)
         self.position, self._potential_energy, self._grad = proposal.position, proposal.potential, proposal.grad
         if self.iteration < self.num_warmup:
-            self._adapt(transition.accept_prob)
+            yield from self._adapt(transition.accept_prob)
         self.iteration += 1
         return transition
 
-    def _trajectory(self, start: PhasePoint) -> tuple[PhasePoint, Transition]:
+    def _trajectory(self, start: PhasePoint) -> Leapfrogs[tuple[PhasePoint, Transition]]:
         point = start
         num_steps = self.num_steps
         diverging = False
         for step in range(num_steps):
-            point = self.integrator.leapfrog(point, self.step_size)
+            point = yield (point, self.step_size)
             if point.energy - start.energy > MAX_DELTA_ENERGY:
                 diverging, num_steps = True, step + 1
                 break
         delta = point.energy - start.energy
         accept_prob = 1.0 if delta <= 0 else math.exp(-delta)
         moved = self._uniform() < accept_prob
-        return (point if moved else start), Transition(accept_prob, num_steps, diverging, moved)
+        return (point if moved else start), Transition(accept_prob, num_steps, diverging, moved, 0, start.energy)
 
     # -- warmup ----------------------------------------------------------------------------
 
-    def _adapt(self, accept_prob: float) -> None:
+    def _adapt(self, accept_prob: float) -> Leapfrogs[None]:
         i = self.iteration
         if self.adapt_step_size:
             self.step_size = self._dual_averaging.update(accept_prob)
@@ -213,23 +285,24 @@ class HMC:
             self.integrator.mass = self._mass(self._variance.estimate())
             self._variance.restart()
             if self.adapt_step_size:
-                self.step_size = self._find_reasonable_step_size()
+                self.step_size = yield from self._find_reasonable_step_size()
                 self._dual_averaging.restart(self.step_size)
         if i == self.num_warmup - 1 and self.adapt_step_size:
             self.step_size = self._dual_averaging.final_step_size
 
-    def _find_reasonable_step_size(self) -> float:
+    def _find_reasonable_step_size(self) -> Leapfrogs[float]:
         """Double or halve the step size until one leapfrog step's acceptance crosses 0.8 (Stan's heuristic)."""
         log_threshold = math.log(0.8)
         step_size = self.step_size
 
-        def energy_change(step_size: float) -> float:
+        def energy_change(step_size: float) -> Leapfrogs[float]:
             start = self.integrator.start(self.position, self._potential_energy, self._grad)
-            return start.energy - self.integrator.leapfrog(start, step_size).energy
+            end = yield (start, step_size)
+            return start.energy - end.energy
 
-        direction = 1 if energy_change(step_size) > log_threshold else -1
+        direction = 1 if (yield from energy_change(step_size)) > log_threshold else -1
         while True:
-            change = energy_change(step_size)
+            change = yield from energy_change(step_size)
             if (direction == 1 and not change > log_threshold) or (direction == -1 and not change < log_threshold):
                 return step_size
             step_size = step_size * 2.0 if direction == 1 else step_size / 2.0

@@ -22,7 +22,7 @@ from typing import Any, Callable
 import torch
 
 from .hamiltonian import PhasePoint
-from .hmc import HMC, MAX_DELTA_ENERGY, Transition
+from .hmc import HMC, MAX_DELTA_ENERGY, Leapfrogs, Transition
 from .potential import InitStrategy
 
 __all__ = ["NUTS"]
@@ -71,7 +71,7 @@ class NUTS(HMC):
         model: the model; its latent sites must be continuous.
         potential_fn: instead of a model, a function of a dict of unconstrained values
             returning the potential energy (then MCMC needs ``initial_params``).
-        step_size: the leapfrog step size to start from; warmup tunes it.
+        step_size: the leapfrog step size to start from (None: 1, as in Pyro); warmup tunes it.
         adapt_step_size: tune the step size during warmup by dual averaging.
         adapt_mass_matrix: learn the mass matrix during warmup (Stan's windows).
         full_mass: learn a dense mass matrix instead of a diagonal one.
@@ -81,7 +81,8 @@ class NUTS(HMC):
             per transition.
         init_strategy: a function of a site giving its initial value (e.g.
             ``init_to_median``); by default uniform in (-2, 2) in unconstrained space.
-        use_multinomial_sampling, jit_compile, ignore_jit_warnings, max_plate_nesting:
+        jit_compile: compile the leapfrog step into one graph, as in :class:`HMC`.
+        use_multinomial_sampling, ignore_jit_warnings, max_plate_nesting:
             accepted so that Pyro scripts run unchanged. Sampling is always multinomial.
 
     Example::
@@ -95,7 +96,7 @@ class NUTS(HMC):
         self,
         model: Callable[..., Any] | None = None,
         potential_fn: Callable[[dict[str, torch.Tensor]], torch.Tensor] | None = None,
-        step_size: float = 1.0,
+        step_size: float | None = 1.0,
         adapt_step_size: bool = True,
         adapt_mass_matrix: bool = True,
         full_mass: bool = False,
@@ -117,6 +118,7 @@ class NUTS(HMC):
             full_mass=full_mass,
             target_accept_prob=target_accept_prob,
             init_strategy=init_strategy,
+            jit_compile=jit_compile,
         )
         if isinstance(max_tree_depth, bool) or not isinstance(max_tree_depth, int) or max_tree_depth < 1:
             raise ValueError(f"max_tree_depth must be a positive int, got {max_tree_depth!r}")
@@ -124,7 +126,7 @@ class NUTS(HMC):
             raise ValueError("pplkit's NUTS always uses multinomial sampling; drop use_multinomial_sampling=False")
         self.max_tree_depth = max_tree_depth
 
-    def _trajectory(self, start: PhasePoint) -> tuple[PhasePoint, Transition]:
+    def _trajectory(self, start: PhasePoint) -> Leapfrogs[tuple[PhasePoint, Transition]]:
         energy0 = start.energy
         progress = _Progress()
         # The whole trajectory, oriented from its backward end (first) to its forward end (last).
@@ -133,9 +135,9 @@ class NUTS(HMC):
         while depth < self.max_tree_depth:
             forward = self._uniform() < 0.5
             if forward:
-                subtree = self._build(trajectory.last, depth, self.step_size, energy0, progress)
+                subtree = yield from self._build(trajectory.last, depth, self.step_size, energy0, progress)
             else:
-                subtree = self._build(trajectory.first, depth, -self.step_size, energy0, progress)
+                subtree = yield from self._build(trajectory.first, depth, -self.step_size, energy0, progress)
             if subtree is None:  # it diverged or turned inside: none of its points may be chosen
                 break
             depth += 1
@@ -146,14 +148,15 @@ class NUTS(HMC):
                 break
         proposal = trajectory.proposal
         accept_prob = progress.sum_accept_prob / progress.num_steps
-        return proposal, Transition(accept_prob, progress.num_steps, progress.diverging, proposal is not start, depth)
+        moved = proposal is not start
+        return proposal, Transition(accept_prob, progress.num_steps, progress.diverging, moved, depth, energy0)
 
     def _build(
         self, start: PhasePoint, depth: int, step_size: float, energy0: float, progress: _Progress
-    ) -> _Tree | None:
+    ) -> Leapfrogs[_Tree | None]:
         """A subtree of ``2**depth`` steps from ``start``; None if it diverged or made a U-turn."""
         if depth == 0:
-            point = self.integrator.leapfrog(start, step_size)
+            point = yield (start, step_size)
             energy_error = point.energy - energy0
             progress.num_steps += 1
             progress.sum_accept_prob += 1.0 if energy_error <= 0.0 else math.exp(-energy_error)
@@ -161,10 +164,10 @@ class NUTS(HMC):
                 progress.diverging = True
                 return None
             return _Tree(point, point, point, -energy_error, point.momentum, depth=0)
-        inner = self._build(start, depth - 1, step_size, energy0, progress)
+        inner = yield from self._build(start, depth - 1, step_size, energy0, progress)
         if inner is None:
             return None
-        outer = self._build(inner.last, depth - 1, step_size, energy0, progress)
+        outer = yield from self._build(inner.last, depth - 1, step_size, energy0, progress)
         if outer is None:
             return None
         merged = self._merge(inner, outer, biased=False)

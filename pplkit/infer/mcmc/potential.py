@@ -27,7 +27,7 @@ from torch.distributions.constraints import Constraint
 from ...handlers import block, trace
 from ...runtime import Handler, Message, SiteKind
 from ...trace import Trace
-from ...util import validation_disabled
+from ...util import default_validate_args, validation_disabled
 from .scoring import LogDensitySum
 from .transforms import Constrain, compile_transform, constrain_exactly
 
@@ -195,9 +195,20 @@ class Potential:
         return -self._run(z).log_joint.sum()
 
     def energy_and_grad(self, z: torch.Tensor) -> tuple[float, torch.Tensor]:
-        """U(z) as a float (up to an additive constant), and its gradient in ``z``."""
+        """U(z) as a float (up to an additive constant), and its gradient in ``z``.
+
+        Where a distribution that torch builds inside another (``Beta``'s ``Dirichlet``,
+        ``StudentT``'s ``Chi2``, ...) refuses its arguments although validation is off,
+        the point is outside the posterior's support: the energy is infinite there, which
+        the samplers treat as a divergence, as Pyro's unvalidated run does.
+        """
         z = z.detach().requires_grad_()
-        log_joint = self._run(z).log_joint.sum()
+        try:
+            log_joint = self._run(z).log_joint.sum()
+        except ValueError as error:
+            if default_validate_args() or not is_torch_validation_error(error):
+                raise
+            return math.inf, torch.zeros_like(z)
         # Differentiating the log joint with an output gradient of -1 gives dU/dz without a negation op.
         (grad,) = torch.autograd.grad(log_joint, z, grad_outputs=_minus_one(log_joint))
         return -log_joint.item(), grad
@@ -271,6 +282,16 @@ class Potential:
         with validation_disabled():
             energy, grad = self.energy_and_grad(z)
         return math.isfinite(energy) and bool(torch.isfinite(grad).all())
+
+
+# How torch.distributions words its argument and support checks (Distribution.__init__
+# and _validate_sample); nothing else in a model's run raises a ValueError worded so.
+_TORCH_VALIDATION_PREFIXES = ("Expected parameter ", "Expected value argument ", "The value argument must be within")
+
+
+def is_torch_validation_error(error: ValueError) -> bool:
+    """True when ``error`` is torch.distributions refusing a parameter or a value outside its support."""
+    return str(error).startswith(_TORCH_VALIDATION_PREFIXES)
 
 
 _MINUS_ONES: dict[tuple[torch.dtype, torch.device], torch.Tensor] = {}

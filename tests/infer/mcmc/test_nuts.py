@@ -17,7 +17,7 @@ import torch
 import pplkit
 import pplkit.distributions as dist
 from pplkit import plate
-from pplkit.infer.mcmc import MCMC, NUTS, effective_sample_size
+from pplkit.infer.mcmc import HMC, MCMC, NUTS, effective_sample_size
 
 
 def run_nuts(model, *args, warmup=300, samples=500, **kernel_options):
@@ -208,3 +208,57 @@ def test_intro_model_agrees_with_pyros_nuts(rugged_data_dir):
         mcse = sd * math.sqrt(1 / n_eff + 1 / 500)
         assert abs(float(samples[site].mean()) - mean) < 4 * mcse, site
         assert abs(float(samples[site].std()) - sd) < 4 * sd * math.sqrt(1 / (2 * n_eff) + 1 / 1000), site
+
+
+def beta_data():
+    torch.manual_seed(0)  # a Beta sampler cannot take a generator
+    return torch.distributions.Beta(2.0, 5.0).sample((50,))
+
+
+BETA_DATA = beta_data()
+
+
+def beta_likelihood(y):
+    a = pplkit.sample("a", dist.HalfNormal(5.0))
+    b = pplkit.sample("b", dist.HalfNormal(5.0))
+    with pplkit.plate("data", len(y)):
+        pplkit.sample("y", dist.Beta(a, b), obs=y)
+
+
+@pytest.mark.parametrize("seed", [0, 2, 4])
+def test_a_beta_likelihood_runs_although_torch_validates_betas_inner_dirichlet(seed):
+    # Beta(a, b) builds a torch Dirichlet that ignores pplkit's switch; a trajectory that
+    # drives a concentration to 0 is a divergence there, not a crash (seed 2 crashed before).
+    pplkit.set_rng_seed(seed)
+    mcmc = MCMC(NUTS(beta_likelihood), num_samples=200, warmup_steps=200, disable_progbar=True)
+    mcmc.run(BETA_DATA)
+    samples = mcmc.get_samples()
+    # The posterior means lie near the method-of-moments fit of a Beta to the data.
+    mean, var = float(BETA_DATA.mean()), float(BETA_DATA.var())
+    common = mean * (1 - mean) / var - 1
+    for site, moment in (("a", mean * common), ("b", (1 - mean) * common)):
+        assert float(samples[site].mean()) == pytest.approx(moment, rel=0.35), site
+
+
+def test_a_validation_error_still_raises_when_validation_is_on():
+    from pplkit.infer.mcmc.potential import Potential
+
+    potential = Potential(beta_likelihood, (BETA_DATA,))
+    z = torch.tensor([-200.0, 0.0])  # a = exp(-200) underflows to 0: Dirichlet refuses it
+    with pytest.raises(ValueError, match="Expected parameter concentration"):
+        potential.energy_and_grad(z)
+    with pplkit.util.validation_disabled():
+        energy, grad = potential.energy_and_grad(z)
+    assert energy == float("inf") and bool((grad == 0).all())
+
+
+@pytest.mark.parametrize("kernel", [NUTS, HMC])
+def test_step_size_none_is_accepted_as_in_pyro(kernel):
+    mcmc = MCMC(kernel(normal_model_for_step_size, step_size=None), 20, warmup_steps=20, disable_progbar=True)
+    mcmc.run()
+    assert kernel(normal_model_for_step_size, step_size=None).step_size == 1.0
+    assert mcmc.get_samples()["x"].shape == (20,)
+
+
+def normal_model_for_step_size():
+    pplkit.sample("x", dist.Normal(0.0, 1.0))
