@@ -265,6 +265,7 @@ class TrainingController(StaticPicture, W.VBox):
             chart.finish("stopped" if cancelled() else "done")
             chart.mark_convergence(self.verdict)
         finally:
+            self.trajectories.flush()  # the params at the last step, even if the view is behind
             self.run_button.disabled, self.stop_button.disabled = False, True
             self.refresh_static_picture()
 

@@ -90,10 +90,24 @@ function render({ model, el }) {
     });
   };
 
-  // Once per message ("change"), not once per trait changed in it.
-  model.on("change", draw);
+  // At most one redraw per animation frame, then an ack: the kernel sends new lines only
+  // after it, so a slow browser is never sent more than it can draw.
+  let frame = null;
+  const schedule = () => {
+    if (frame !== null) return;
+    frame = requestAnimationFrame(() => {
+      frame = null;
+      draw();
+      model.send({ kind: "ack" });
+    });
+  };
+  model.on("change", schedule);
   draw();
-  return () => model.off("change", draw);
+  model.send({ kind: "hello" });
+  return () => {
+    model.off("change", schedule);
+    if (frame !== null) cancelAnimationFrame(frame);
+  };
 }
 
 export default { render };

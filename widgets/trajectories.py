@@ -4,11 +4,16 @@ One small line chart per parameter element (the first few elements of larger
 params), drawn from samples taken about ten times a second (the training controller
 samples whenever its ELBO chart syncs), so the cost to the training loop is one read
 of the params per sample, not per step.
+
+Like the ELBO chart, the view acknowledges each drawing ("ack"), and new lines are sent
+only after that (or after ``ACK_TIMEOUT``), so a slow browser never queues a backlog;
+:meth:`ParamTrajectories.flush` sends the latest lines regardless, at the end of a run.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from array import array
 from pathlib import Path
 from typing import Any, Iterable
@@ -24,6 +29,7 @@ from .svgplot import SvgFigure, limits, palette
 __all__ = ["ParamTrajectories"]
 
 _HERE = Path(__file__).parent
+ACK_TIMEOUT = 2.0  # seconds without an ack before the lines are sent anyway
 
 
 class ParamTrajectories(StaticPicture, anywidget.AnyWidget):
@@ -54,18 +60,27 @@ class ParamTrajectories(StaticPicture, anywidget.AnyWidget):
         self.max_series = max_series
         self.max_points = check_max_points(max_points)
         self._lock = threading.Lock()
+        self._awaiting_ack_since: float | None = None  # when lines were sent that the view has not drawn yet
+        self._viewed = False  # before a view says hello there is nobody to wait for
         self.clear()
+        self.on_msg(self._on_front_end_msg)
+
+    def _on_front_end_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if isinstance(content, dict) and content.get("kind") in ("ack", "hello"):
+            self._viewed = True
+            self._awaiting_ack_since = None
 
     def clear(self) -> None:
         """Forget every sample."""
         with self._lock:
             self._decimator: Decimator | None = None
             self._labels: list[str] = []
+            self._hidden = 0
             with self.hold_sync():
                 self.names, self.steps, self.values, self.hidden, self.prefix = [], b"", {}, 0, ""
 
     def record(self, step: int, params: Iterable[tuple[str, torch.Tensor]] | dict[str, torch.Tensor]) -> None:
-        """Add one sample of the (constrained) param values and send the lines to the browser."""
+        """Add one sample of the (constrained) param values; send the lines if the view has drawn the last ones."""
         items = list(params.items()) if isinstance(params, dict) else list(params)
         labels: list[str] = []
         values: list[float] = []
@@ -86,13 +101,28 @@ class ParamTrajectories(StaticPicture, anywidget.AnyWidget):
                 self._labels = labels
                 self._decimator = Decimator(len(labels), self.max_points)
             self._decimator.add(step, values)
-            xs, ys = self._decimator.xs, self._decimator.ys
-            with self.hold_sync():
-                self.names = labels
-                self.prefix = _shared_prefix(labels)
-                self.hidden = total - len(labels)
-                self.steps = array("d", xs).tobytes()
-                self.values = {label: array("d", y).tobytes() for label, y in zip(labels, ys)}
+            self._hidden = total - len(labels)
+            since = self._awaiting_ack_since
+            if since is None or time.monotonic() - since >= ACK_TIMEOUT:
+                self._publish_locked()
+
+    def flush(self) -> None:
+        """Send the latest lines now, whether or not the view has drawn the last ones."""
+        with self._lock:
+            if self._decimator is not None:
+                self._publish_locked()
+
+    def _publish_locked(self) -> None:
+        assert self._decimator is not None
+        labels, xs, ys = self._labels, self._decimator.xs, self._decimator.ys
+        with self.hold_sync():
+            self.names = labels
+            self.prefix = _shared_prefix(labels)
+            self.hidden = self._hidden
+            self.steps = array("d", xs).tobytes()
+            self.values = {label: array("d", y).tobytes() for label, y in zip(labels, ys)}
+        if self._viewed:  # wait for the view to draw these before sending more
+            self._awaiting_ack_since = time.monotonic()
 
     def series(self) -> dict[str, list[float]]:
         """The lines as drawn: label -> values (bucket means once there are many samples)."""
