@@ -136,6 +136,7 @@ class TrainingController(StaticPicture, W.VBox):
         self.verdict: Convergence | None = None  # the convergence verdict after the last run
         self._closed = False
         self._params_seen = _ParamsSeen()
+        self._last_snapshot = -1  # the step of the last parameter sample
         self.chart = ElboChart(total_steps=0, auto_finish=False)
         self.trajectories = ParamTrajectories()
         # The params are sampled whenever the chart syncs: one throttle for both views, and
@@ -218,6 +219,7 @@ class TrainingController(StaticPicture, W.VBox):
             for name in names:
                 self.store.pop(name)
         self._params_seen.names.clear()
+        self._last_snapshot = -1
         self.verdict = None
         self.chart.reset()
         self.trajectories.clear()
@@ -270,6 +272,9 @@ class TrainingController(StaticPicture, W.VBox):
             self.refresh_static_picture()
 
     def _snapshot(self, step: int) -> None:
+        if step == self._last_snapshot:  # the final sync of a run that had just synced
+            return
+        self._last_snapshot = step
         names = self._params_seen.names
         with torch.no_grad():
             self.trajectories.record(step, [(name, self.store[name]) for name in list(names) if name in self.store])

@@ -6,7 +6,8 @@ samples whenever its ELBO chart syncs), so the cost to the training loop is one 
 of the params per sample, not per step.
 
 Like the ELBO chart, the view acknowledges each drawing ("ack"), and new lines are sent
-only after that (or after ``ACK_TIMEOUT``), so a slow browser never queues a backlog;
+only after that (or after ``ACK_TIMEOUT``), and at most every ``MIN_INTERVAL`` seconds
+(every update carries the whole lines), so a slow browser never queues a backlog;
 :meth:`ParamTrajectories.flush` sends the latest lines regardless, at the end of a run.
 """
 
@@ -30,6 +31,7 @@ __all__ = ["ParamTrajectories"]
 
 _HERE = Path(__file__).parent
 ACK_TIMEOUT = 2.0  # seconds without an ack before the lines are sent anyway
+MIN_INTERVAL = 0.25  # seconds between updates: a parameter's path needs no more than 4 frames a second
 
 
 class ParamTrajectories(StaticPicture, anywidget.AnyWidget):
@@ -55,7 +57,7 @@ class ParamTrajectories(StaticPicture, anywidget.AnyWidget):
     hidden = traitlets.Int(0, help="Parameter elements left out beyond max_series.").tag(sync=True)
     prefix = traitlets.Unicode("", help="The start all names share (e.g. 'AutoNormal.'), shown once.").tag(sync=True)
 
-    def __init__(self, max_series: int = 12, max_points: int = 400, **kwargs: Any) -> None:
+    def __init__(self, max_series: int = 12, max_points: int = 200, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.max_series = max_series
         self.max_points = check_max_points(max_points)
@@ -76,6 +78,7 @@ class ParamTrajectories(StaticPicture, anywidget.AnyWidget):
             self._decimator: Decimator | None = None
             self._labels: list[str] = []
             self._hidden = 0
+            self._published_at = -MIN_INTERVAL
             with self.hold_sync():
                 self.names, self.steps, self.values, self.hidden, self.prefix = [], b"", {}, 0, ""
 
@@ -102,8 +105,9 @@ class ParamTrajectories(StaticPicture, anywidget.AnyWidget):
                 self._decimator = Decimator(len(labels), self.max_points)
             self._decimator.add(step, values)
             self._hidden = total - len(labels)
-            since = self._awaiting_ack_since
-            if since is None or time.monotonic() - since >= ACK_TIMEOUT:
+            since, now = self._awaiting_ack_since, time.monotonic()
+            ready = since is None or now - since >= ACK_TIMEOUT
+            if not self._viewed or (ready and now - self._published_at >= MIN_INTERVAL):
                 self._publish_locked()
 
     def flush(self) -> None:
@@ -115,14 +119,15 @@ class ParamTrajectories(StaticPicture, anywidget.AnyWidget):
     def _publish_locked(self) -> None:
         assert self._decimator is not None
         labels, xs, ys = self._labels, self._decimator.xs, self._decimator.ys
+        self._published_at = time.monotonic()
+        if self._viewed:  # before sending: the ack may come back before this thread runs on
+            self._awaiting_ack_since = self._published_at
         with self.hold_sync():
             self.names = labels
             self.prefix = _shared_prefix(labels)
             self.hidden = self._hidden
             self.steps = array("d", xs).tobytes()
             self.values = {label: array("d", y).tobytes() for label, y in zip(labels, ys)}
-        if self._viewed:  # wait for the view to draw these before sending more
-            self._awaiting_ack_since = time.monotonic()
 
     def series(self) -> dict[str, list[float]]:
         """The lines as drawn: label -> values (bucket means once there are many samples)."""

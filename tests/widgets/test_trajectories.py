@@ -46,7 +46,8 @@ def test_the_shared_prefix_of_the_names_is_shown_once():
 
 
 
-def test_a_view_that_has_not_drawn_the_last_lines_is_sent_no_more_until_it_acks_or_a_flush(comms):
+def test_a_view_that_has_not_drawn_the_last_lines_is_sent_no_more_until_it_acks_or_a_flush(comms, monkeypatch):
+    monkeypatch.setattr("widgets.trajectories.MIN_INTERVAL", 0.0)
     view = ParamTrajectories()
     sent = comms.of(view)
     view._on_front_end_msg(view, {"kind": "hello"}, [])
