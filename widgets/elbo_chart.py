@@ -323,25 +323,27 @@ class ElboChart(StaticPicture, anywidget.AnyWidget):
         """The curve as a standalone SVG, for saved and exported notebooks (same scales as the view)."""
         screen = self.history.screen()
         has_terms = bool(screen.terms)
-        fig = SvgFigure(600, 370 if has_terms else 250, css_class="pplkit-elbo-static")
+        verdict_lines = _wrap(self.verdict, 80) if self.verdict else []
+        top = 44 + 17 * len(verdict_lines)
+        fig = SvgFigure(600, top + (326 if has_terms else 206), css_class="pplkit-elbo-static")
         fig.add(_STATIC_STYLE)
         readout = f"{self.title} · step {self.step}"
         if self.smoothed_loss is not None:
             readout += f" · loss {self.smoothed_loss:.4g} · {self.steps_per_second:.0f} steps/s"
         fig.text(8, 16, f"{readout} · {self.status}", cls="title")
-        if self.verdict:
-            fig.text(8, 34, self.verdict[:90], cls="verdict-ok" if self.converged else "verdict-bad")
+        for i, line in enumerate(verdict_lines):  # wrapped, never cut: the reason is the point
+            fig.text(8, 34 + 17 * i, line, cls="verdict-ok" if self.converged else "verdict-bad")
         xs = list(screen.elapsed if self.x_axis == "time" else screen.steps)
         xlim = (min(xs[0], 0.0) if xs else 0.0, xs[-1] if xs and xs[-1] > 0 else 1.0)
         xlabel = "seconds of training" if self.x_axis == "time" else "step"
-        main = (70, 44, 510, 150)
+        main = (70, top, 510, 150)
         if xs:
             _draw_panel(fig, main, xs, {"raw": list(screen.loss), "smoothed": list(screen.smoothed)}, xlim,
                         self.y_scale, "loss", xlabel)
         else:
-            fig.text(325, 120, "no steps yet", anchor="middle")
+            fig.text(325, top + 75, "no steps yet", anchor="middle")
         for i, name in enumerate(_term_order(screen.terms)):
-            box = (70 + i * 265, 262, 245, 70)
+            box = (70 + i * 290, top + 218, 220, 70)
             _draw_panel(fig, box, xs, {name: list(screen.terms[name])}, xlim, self.y_scale,
                         TERM_LABELS.get(name, name), "", ticks=3)
         return fig.to_svg()
@@ -454,6 +456,17 @@ def _draw_panel(fig: SvgFigure, box: tuple[float, float, float, float], xs: list
         fig.add(f'<g class="pk-off-scale" fill="#a11d1d">{marks}</g>')
         fig.text(left + width - 4, top + 16, f"▲ {len(axis.off_scale)} points above {_fmt(axis.hi)}",
                  anchor="end", cls="note")
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` characters, broken at spaces."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
 
 
 def _fmt(value: float) -> str:

@@ -138,14 +138,17 @@ class ParamTrajectories(StaticPicture, anywidget.AnyWidget):
     def static_svg(self) -> str:
         lines = self.series()
         xs = self._decimator.xs if self._decimator is not None else []
-        cols, cell_w, cell_h = 4, 150, 70
+        cols, cell_w, cell_h = 3, 200, 84
         rows = max((len(lines) + cols - 1) // cols, 1)
         fig = SvgFigure(cols * cell_w, rows * cell_h + 6, css_class="pplkit-trajectories-static")
+        fig.add("<style>.pplkit-trajectories-static .tick{font-size:12px}"
+                ".pplkit-trajectories-static .title{font-size:12.5px}.pplkit-trajectories-static .note{font-size:12px}"
+                "</style>")
         if not lines:
             fig.text(8, 30, "no parameter samples yet")
         for i, (label, ys) in enumerate(lines.items()):
-            left, top = (i % cols) * cell_w + 40, (i // cols) * cell_h + 16
-            ax = fig.axes((left, top, cell_w - 50, cell_h - 34), xlim=limits(xs, pad=0.0), ylim=limits(ys))
+            left, top = (i % cols) * cell_w + 46, (i // cols) * cell_h + 18
+            ax = fig.axes((left, top, cell_w - 60, cell_h - 40), xlim=limits(xs, pad=0.0), ylim=limits(ys))
             ax.frame(title=f"{label[len(self.prefix):]} = {ys[-1]:.3g}", ticks=2)
             ax.line(xs, ys, palette(i), width=1.3)
         return fig.to_svg()
