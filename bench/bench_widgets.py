@@ -109,7 +109,7 @@ def chart_overhead(data: Any, rounds: int = ROUNDS) -> dict[str, Any]:
         svis = {name: _fresh_svi() for name in VARIANTS}
         chart = ElboChart(total_steps=NUM_STEPS)
         timed = TimedCallback(chart)
-        controller = TrainingController(svis["controller"], *data, blocking=True)
+        controller = TrainingController(svis["controller"], *data, blocking=True, step_budget=BLOCK_STEPS)
         train: dict[str, Callable[[], Any]] = {
             "plain": functools.partial(svis["plain"].run, BLOCK_STEPS, *data),
             "chart": functools.partial(svis["chart"].run, BLOCK_STEPS, *data, callback=timed),
