@@ -147,7 +147,7 @@ class ElboChart(StaticPicture, anywidget.AnyWidget):
         if self.status in ("stopped", "done", "error"):  # no run will sync again: store the new curve now
             self.sync(final_status=self.status, message=self.message)
             self.refresh_static_picture()
-        else:
+        elif self._viewed:
             self._send_points(force=True)
 
     def _reset_counters(self) -> None:
@@ -232,7 +232,8 @@ class ElboChart(StaticPicture, anywidget.AnyWidget):
                 self.steps_per_second, self.bucket_size = 0.0, 1
                 self._store_curve(None)
                 self.status, self.message, self.verdict, self.converged = "idle", "", "", None
-            self._send_points(force=True)  # views drop the old curve
+            if self._viewed:
+                self._send_points(force=True)  # views drop the old curve
 
     def sync(self, now: float | None = None, final_status: str | None = None, message: str = "") -> None:
         """Send the readouts, and the new points if the browser has taken the last ones."""
