@@ -69,8 +69,9 @@ function median(values) {
 // within the noise of the last tenth of the points around their median and logarithmic
 // beyond; "linear" spans every point; "zoom" spans the last 90% and reports the rest
 // as off the scale (marked, never silently clipped).
-function yAxis(values, scale) {
+function yAxis(values, requested) {
   const finite = Array.from(values).filter((v) => isFinite(v));
+  const scale = finite.length ? requested : "linear";  // nothing to draw yet: a plain 0..1 frame
   const tail = finite.length >= 20 ? finite.slice(Math.floor((finite.length * 9) / 10)) : finite;
   const center = tail.length ? median(tail) : 0;
   const spread = tail.length ? median(tail.map((v) => Math.abs(v - center))) * 1.4826 : 0;

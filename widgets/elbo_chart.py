@@ -10,7 +10,9 @@ acknowledged. A slow or CPU-throttled browser therefore receives fewer, larger
 batches instead of a growing queue of whole curves, and the small readouts (step,
 status) that travel as traits never wait behind a backlog. A new view says "hello"
 and is sent the whole curve. When a run ends, the whole curve is also stored in the
-``curve_*`` traits, which a saved notebook keeps.
+``curve_*`` traits, which a saved notebook keeps. A chart displayed by a cell that
+trains in the cell cannot hear its view until the cell ends; it stores the whole curve
+in those traits once a second instead.
 
 The y axis shows the whole descent: "symlog" (the default) is linear within the
 noise of the final level and logarithmic beyond it, "linear" spans every point, and
@@ -42,6 +44,10 @@ Y_SCALES = ("symlog", "linear", "zoom")
 X_AXES = ("step", "time")
 TERM_LABELS = {"log_likelihood": "expected log-likelihood", "kl": "KL(q ‖ prior)"}
 ACK_TIMEOUT = 2.0  # seconds without an ack before the chart sends again anyway (a view may have gone)
+# A chart shown by a cell that trains in the cell (blocking mode) never hears its view's
+# hello: the kernel handles browser messages only between cells. It then stores the
+# whole curve in its traits, this often, so the view still follows the run.
+UNHEARD_VIEW_INTERVAL = 1.0
 
 
 class StepLike(Protocol):
@@ -152,6 +158,7 @@ class ElboChart(StaticPicture, anywidget.AnyWidget):
 
     def _reset_counters(self) -> None:
         self._next_sync = 0.0
+        self._next_unheard = 0.0  # the next whole-curve update for a view that cannot say hello
         self._run_step = 0  # the step number within the current svi.run
         self._step_offset = 0  # steps of earlier runs, so a second run continues the curve
         self._time_offset = 0.0
@@ -259,7 +266,12 @@ class ElboChart(StaticPicture, anywidget.AnyWidget):
                     self.status, self.message = final_status, message
                 elif self.status != "running":
                     self.status, self.message = "running", ""
-            if final_status is None:
+            if final_status is None and not self._viewed and self._display_id is not None:
+                if now >= self._next_unheard:
+                    self._next_unheard = now + UNHEARD_VIEW_INTERVAL
+                    with self.hold_sync():
+                        self._store_curve(screen)
+            elif final_status is None:
                 self._send_points(screen, now=now)
             else:
                 self._forget_front_end_batches(screen)

@@ -18,6 +18,7 @@ Screenshots of the training widgets at both sizes go to ``docs/``.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -41,6 +42,11 @@ KINDS = {
     "explorer": (".pplkit-explorer", [".pplkit-elbo", ".pplkit-model-view"]),
 }
 VIEWS_KINDS = {"model-view", "explorer"}
+
+RUN_ALL_DONE = """() => {
+  const prompts = [...document.querySelectorAll(".jp-CodeCell .jp-InputArea-prompt")].map((p) => p.textContent);
+  return prompts.length > 0 && !prompts.some((t) => t.includes("*")) && /\\d/.test(prompts[prompts.length - 1]);
+}"""
 
 MEASURE = """([rootSelector, skip, minPx]) => {
   const problems = [];
@@ -125,9 +131,11 @@ def measured(serve_lab, _browser, lab_ui, tmp_path_factory):
             LabUI.wait_kernel_idle(page)
             LabUI.run_all_cells(page)
             page.wait_for_timeout(2000)
+            # Run All is done when no cell waits or runs ("[*]") and the last one has run
+            page.wait_for_function(RUN_ALL_DONE, timeout=900_000, polling=1000)
             LabUI.wait_kernel_idle(page, timeout_ms=600_000)
             expect(page.locator(".pplkit-elbo").first).to_be_visible()
-            page.wait_for_timeout(1500)
+            page.wait_for_timeout(2000)
             for size, (width, height) in SIZES.items():
                 page.set_viewport_size({"width": width, "height": height})
                 page.wait_for_timeout(1000)  # reflow
@@ -138,6 +146,10 @@ def measured(serve_lab, _browser, lab_ui, tmp_path_factory):
             page.evaluate("() => window.jupyterapp && window.jupyterapp.commands.execute('docmanager:close-all')")
     finally:
         page.close()
+    artifacts = ROOT / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    (artifacts / "legibility.json").write_text(json.dumps(
+        {f"{name} {size}": kinds for (name, size), kinds in results.items()}, indent=1))
     return results
 
 

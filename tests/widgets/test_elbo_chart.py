@@ -58,7 +58,19 @@ def test_no_points_stream_before_a_view_says_hello(comms, clock):
     for step in range(1, 101):
         clock.advance(0.2)
         chart(Record(step, 1.0, step * 0.2))
-    assert points(comms.of(chart)) == []  # nbclient, scripts: nobody to draw them
+    assert points(comms.of(chart)) == []  # scripts: nobody to draw them
+    assert all("curve_loss" not in u for u in comms.of(chart).updates())
+
+
+def test_a_displayed_chart_whose_view_cannot_say_hello_stores_its_curve_once_a_second(comms, clock):
+    chart = ElboChart()
+    chart._display_id = "shown-by-a-cell-that-trains-in-the-cell"
+    for step in range(1, 101):
+        clock.advance(0.05)  # 5 s in all
+        chart(Record(step, 1.0, step * 0.05))
+    full = [u for u in comms.of(chart).updates() if "curve_loss" in u]
+    assert 4 <= len(full) <= 6 and points(comms.of(chart)) == []
+    assert floats(full[-1]["curve_steps"])[-1] >= 80
 
 
 def test_only_new_points_are_sent_and_only_after_the_last_batch_was_acknowledged(comms, clock):
