@@ -254,26 +254,30 @@ class ElboChart(StaticPicture, anywidget.AnyWidget):
             else:  # a finished run: the average speed is the honest number
                 rate = n / self._elapsed if self._elapsed > 0 else 0.0
             self._rate_mark = (n, self._elapsed)
-            screen = self.history.screen()
+            # The screen copy costs a few arrays of up to 2,000 floats: built only when sent.
+            final = final_status is not None
+            unheard = not final and not self._viewed and self._display_id is not None
+            store_now = final or (unheard and now >= self._next_unheard)
+            screen = self.history.screen() if store_now else None
             with self.hold_sync():
-                self.bucket_size = screen.bucket_size
+                self.bucket_size = self.history.bucket_size
                 self.step = n
                 self.loss = _finite_or_none(self.history.losses[-1]) if n else None
                 self.smoothed_loss = _finite_or_none(self.history.smoothed_loss) if n else None
                 self.steps_per_second = rate
-                if final_status is not None:
-                    self._store_curve(screen)  # the whole curve, for saved notebooks and later views
+                if screen is not None:  # the whole curve, for saved notebooks and views that cannot ack
+                    self._store_curve(screen)
+                if final:
                     self.status, self.message = final_status, message
                 elif self.status != "running":
                     self.status, self.message = "running", ""
-            if final_status is None and not self._viewed and self._display_id is not None:
-                if now >= self._next_unheard:
+            if unheard:
+                if screen is not None:
                     self._next_unheard = now + UNHEARD_VIEW_INTERVAL
-                    with self.hold_sync():
-                        self._store_curve(screen)
-            elif final_status is None:
-                self._send_points(screen, now=now)
+            elif not final:
+                self._send_points(now=now)
             else:
+                assert screen is not None
                 self._forget_front_end_batches(screen)
             if self.on_sync is not None:  # under the lock: the hook sees the steps in order
                 self.on_sync(n)

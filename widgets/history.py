@@ -186,6 +186,12 @@ class LossHistory:
             self._catch_up_locked()
             return self._ema / self._ema_weight if self._ema_weight else math.nan
 
+    @property
+    def bucket_size(self) -> int:
+        """Steps averaged into each point of the screen copy, as of the latest step."""
+        self._catch_up()
+        return self._decimator.bucket_size if self._decimator is not None else 1
+
     def screen(self) -> ScreenSeries:
         """The decimated series to draw, as float64 arrays (sent to the browser as raw bytes)."""
         self._catch_up()
