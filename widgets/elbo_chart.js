@@ -9,7 +9,7 @@
 
 const NS = "http://www.w3.org/2000/svg";
 const W = 600, H = 230;                               // main plot, in viewBox units
-const PAD = { left: 70, right: 14, top: 12, bottom: 40 };
+const PAD = { left: 70, right: 26, top: 12, bottom: 40 };  // right: room for the last x tick
 const TERM_H = 120;
 const TERM_LABELS = { log_likelihood: "expected log-likelihood", kl: "KL(q \u2016 prior)" };
 const TERM_COLORS = { log_likelihood: "#2ca02c", kl: "#d62728" };

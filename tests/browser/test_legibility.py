@@ -143,6 +143,7 @@ def measured(serve_lab, _browser, lab_ui, tmp_path_factory):
                                          for kind, (sel, skip) in KINDS.items()}
                 if name.startswith("02"):
                     _screenshots(page, size)
+                    page.set_viewport_size({"width": width, "height": height})
             page.evaluate("() => window.jupyterapp && window.jupyterapp.commands.execute('docmanager:close-all')")
     finally:
         page.close()
@@ -154,7 +155,11 @@ def measured(serve_lab, _browser, lab_ui, tmp_path_factory):
 
 
 def _screenshots(page, size: str) -> None:
+    """The controller and the chart at this window width (taller, so neither is cut by the window)."""
     DOCS.mkdir(exist_ok=True)
+    width = SIZES[size][0]
+    page.set_viewport_size({"width": width, "height": 1800})
+    page.wait_for_timeout(800)
     controller = page.locator(".pplkit-controller").first
     controller.scroll_into_view_if_needed()
     controller.screenshot(path=str(DOCS / f"controller-{size}.png"))
