@@ -18,6 +18,16 @@
    redrawn (it is redrawn before the change returns), and the re-fit started (the ELBO
    chart's status turning to "running" in the training thread). Targets: under 300 ms
    and under 100 ms.
+3. The stream to the browser. A controller trains in its background thread while a
+   simulated browser acknowledges each batch of points after drawing it (instantly, and
+   taking 250 ms per drawing, like a CPU-throttled page). Reported: bytes the chart and
+   the trajectory view sent per second (what the kernel puts on the websocket), beside
+   what the earlier design sent (the whole decimated curve at every sync, measured on
+   the same run), and Stop latency in the kernel: from ``stop()`` to the chart's status
+   "stopped". The browser-side latency under 4x CPU throttling is measured by
+   ``tests/browser/test_stop_latency.py``.
+
+``python -m bench.bench_widgets stream`` runs only part 3.
 
 Torch runs on one thread, as in ``bench_svi``: on a shared 2-core machine its intra-op
 thread pool only adds stalls on these small tensors.
@@ -99,7 +109,7 @@ def chart_overhead(data: Any, rounds: int = ROUNDS) -> dict[str, Any]:
         svis = {name: _fresh_svi() for name in VARIANTS}
         chart = ElboChart(total_steps=NUM_STEPS)
         timed = TimedCallback(chart)
-        controller = TrainingController(svis["controller"], *data, blocking=True)
+        controller = TrainingController(svis["controller"], *data, blocking=True, step_budget=BLOCK_STEPS)
         train: dict[str, Callable[[], Any]] = {
             "plain": functools.partial(svis["plain"].run, BLOCK_STEPS, *data),
             "chart": functools.partial(svis["chart"].run, BLOCK_STEPS, *data, callback=timed),
@@ -175,10 +185,93 @@ def explorer_response(data: Any, changes_per_kind: int = CHANGES_PER_KIND) -> di
     return results
 
 
+class SimulatedBrowser:
+    """Stands in for a chart's and a trajectory view's front end: says hello, acks each batch after ``draw_s``."""
+
+    def __init__(self, controller: Any, draw_s: float) -> None:
+        self.chart, self.trajectories, self.draw_s = controller.chart, controller.trajectories, draw_s
+        self.whole_curve_bytes = 0  # what re-sending the whole screen copy at every sync would have cost
+        send = self.chart.send
+
+        def send_and_ack(content: dict[str, Any], buffers: Any = None) -> None:
+            send(content, buffers)
+            screen_points = len(self.chart.history.screen().steps)
+            self.whole_curve_bytes += screen_points * len(content["names"]) * 8
+            self._later(self.chart, {"kind": "ack", "seq": content["seq"]})
+
+        self.chart.send = send_and_ack  # type: ignore[method-assign]
+        self.trajectories.observe(lambda _: self._later(self.trajectories, {"kind": "ack"}), names=["steps"])
+        self.chart._on_front_end_msg(self.chart, {"kind": "hello"}, [])
+        self.trajectories._on_front_end_msg(self.trajectories, {"kind": "hello"}, [])
+
+    def _later(self, widget: Any, content: dict[str, Any]) -> None:
+        timer = threading.Timer(self.draw_s, widget._on_front_end_msg, args=(widget, content, []))
+        timer.daemon = True
+        timer.start()
+
+
+def stream_and_stop(data: Any, seconds: float = 4.0, repeats: int = 2,
+                    curve_steps: int = 1000) -> list[dict[str, float]]:
+    """Per simulated drawing time: bytes per second sent (new and whole-curve designs), Stop latency in ms.
+
+    Each run first trains ``curve_steps`` steps in this thread, so the chart already holds a
+    long curve (the earlier design's cost grew with it), then trains in the background.
+    """
+    from widgets import TrainingController
+
+    results = []
+    for draw_s in (0.0, 0.25):
+        for _ in range(repeats):
+            controller = TrainingController(_fresh_svi(), *data, num_steps=curve_steps, terms=True, blocking=True,
+                                            step_budget=curve_steps)
+            controller.run()
+            controller._runner.blocking = False  # from here on as in a notebook: training in a thread
+            controller.steps.value = 1_000_000
+            browser = SimulatedBrowser(controller, draw_s)
+            stopped_at = [0.0]
+
+            def on_status(change: dict[str, Any], stopped_at: list[float] = stopped_at) -> None:
+                if change["new"] == "stopped":
+                    stopped_at[0] = time.perf_counter()
+
+            controller.chart.observe(on_status, names=["status"])
+            controller.run()
+            deadline = time.monotonic() + 30
+            while controller.chart.step <= curve_steps and time.monotonic() < deadline:
+                time.sleep(0.01)
+            before, steps_before = SerializingComm.bytes_sent, controller.chart.step
+            browser.whole_curve_bytes = 0
+            time.sleep(seconds)
+            sent = SerializingComm.bytes_sent - before
+            t0 = time.perf_counter()
+            controller.stop()
+            controller.wait(timeout=30)
+            steps = controller.chart.step - steps_before
+            results.append({"draw_ms": draw_s * 1e3, "bytes_per_s": sent / seconds,
+                            "whole_curve_bytes_per_s": browser.whole_curve_bytes / seconds,
+                            "steps_per_s": steps / seconds, "stop_ms": (stopped_at[0] - t0) * 1e3})
+            controller.close()
+    return results
+
+
+def print_stream(results: list[dict[str, float]]) -> None:
+    print(f"\n{'simulated drawing time':24} {'steps/s':>8} {'sent KiB/s':>11} {'whole-curve KiB/s':>18} "
+          f"{'Stop -> stopped':>16}")
+    for r in results:
+        print(f"{r['draw_ms']:20.0f} ms {r['steps_per_s']:8.0f} {r['bytes_per_s'] / 1024:11.1f} "
+              f"{r['whole_curve_bytes_per_s'] / 1024:18.1f} {r['stop_ms']:13.1f} ms")
+
+
 def main() -> None:
+    import sys
+
     torch.set_num_threads(1)
     comm.create_comm = SerializingComm
     data = examples.rugged_data()
+    if sys.argv[1:] == ["stream"]:
+        print("Stream to the browser: a controller with a 1,000-step curve training on in the background, 4 s per run")
+        print_stream(stream_and_stop(data))
+        return
 
     print(f"Live ELBO chart: SVI {NUM_STEPS} steps on the intro model (AutoNormal), {ROUNDS} interleaved rounds")
     overhead = chart_overhead(data)
@@ -204,6 +297,9 @@ def main() -> None:
             verdict = "ok" if statistics.median(values) < target else "MISSED"
             print(f"{kind + ' -> ' + what:44} {statistics.median(values):8.0f}ms {max(values):8.0f}ms   "
                   f"< {target} ms  {verdict}")
+
+    print("\nStream to the browser: a controller with a 1,000-step curve training on in the background, 4 s per run")
+    print_stream(stream_and_stop(data))
 
 
 if __name__ == "__main__":

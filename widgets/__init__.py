@@ -60,8 +60,12 @@ def _show(widget: Any) -> None:
 
 
 def live_svi(svi: Any, *args: Any, num_steps: int = 1000, terms: bool = False, run: bool = True,
-             blocking: bool | None = None, **kwargs: Any) -> TrainingController:
+             blocking: bool | None = None, step_budget: int | None = None, **kwargs: Any) -> TrainingController:
     """Show a training controller for ``svi`` and start training.
+
+    After ``num_steps`` the loss curve is judged by :func:`widgets.convergence.assess`;
+    an unconverged fit trains on, up to ``step_budget`` steps, and the chart shows the
+    verdict ("converged" or "not converged: <reason>").
 
     Args:
         svi: a :class:`pplkit.infer.SVI`.
@@ -70,13 +74,15 @@ def live_svi(svi: Any, *args: Any, num_steps: int = 1000, terms: bool = False, r
         terms: also chart the ELBO's two terms (expected log-likelihood and KL).
         run: start training at once (otherwise click Run).
         blocking: train in this thread (default: only in scripts or with ``CI`` set).
+        step_budget: the most steps one run may take (default ``3 * num_steps``).
 
     Example::
 
         svi = SVI(model, AutoNormal(model), Adam({"lr": 0.02}), Trace_ELBO())
         controller = widgets.live_svi(svi, is_cont_africa, ruggedness, log_gdp, num_steps=2000)
     """
-    controller = TrainingController(svi, *args, num_steps=num_steps, terms=terms, blocking=blocking, **kwargs)
+    controller = TrainingController(svi, *args, num_steps=num_steps, terms=terms, blocking=blocking,
+                                    step_budget=step_budget, **kwargs)
     _show(controller)
     if run:
         controller.run()
@@ -84,8 +90,12 @@ def live_svi(svi: Any, *args: Any, num_steps: int = 1000, terms: bool = False, r
 
 
 def train(model: Callable[..., Any], guide: Any, *args: Any, num_steps: int = 1000, lr: float = 0.01,
-          terms: bool = True, run: bool = True, blocking: bool | None = None, **kwargs: Any) -> TrainingController:
+          terms: bool = True, run: bool = True, blocking: bool | None = None, step_budget: int | None = None,
+          **kwargs: Any) -> TrainingController:
     """SVI of ``model`` with ``guide`` (Adam, Trace_ELBO), shown live with its controller.
+
+    Trains on past ``num_steps`` while the loss has not converged, up to ``step_budget``
+    (see :func:`live_svi`).
 
     Example::
 
@@ -96,7 +106,8 @@ def train(model: Callable[..., Any], guide: Any, *args: Any, num_steps: int = 10
     from pplkit.optim import Adam
 
     svi = SVI(model, guide, Adam({"lr": lr}), Trace_ELBO())
-    return live_svi(svi, *args, num_steps=num_steps, terms=terms, run=run, blocking=blocking, **kwargs)
+    return live_svi(svi, *args, num_steps=num_steps, terms=terms, run=run, blocking=blocking,
+                    step_budget=step_budget, **kwargs)
 
 
 def model_view(model: Callable[..., Any], *args: Any, guide: Any = None, num_samples: int = 500,

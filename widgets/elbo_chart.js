@@ -1,10 +1,16 @@
-// The live ELBO chart's view. The kernel sends decimated curves as float64 bytes
-// about ten times a second; this file only draws them. Hooks for tests: the root's
-// data-status, the polyline.pk-loss's data-n (points drawn) and .pk-step's text.
+// The live ELBO chart's view. The kernel streams new points as custom "points"
+// messages (float64 buffers, one per series, from index `start`); the view draws them
+// on the next animation frame and then acknowledges the batch, and the kernel sends
+// the next batch only after that ack (backpressure). A view announces itself with
+// "hello" and is sent the whole curve. When a run ends the whole curve also arrives in
+// the curve_* traits, which is all a saved notebook has.
+// Hooks for tests: the root's data-status and data-verdict, polyline.pk-loss's data-n
+// (points drawn), .pk-step's text, .pk-off-scale marks.
 
 const NS = "http://www.w3.org/2000/svg";
-const W = 560, H = 210;                               // main plot, in viewBox units
-const PAD = { left: 58, right: 12, top: 10, bottom: 30 };
+const W = 600, H = 230;                               // main plot, in viewBox units
+const PAD = { left: 70, right: 26, top: 12, bottom: 40 };  // right: room for the last x tick
+const TERM_H = 120;
 const TERM_LABELS = { log_likelihood: "expected log-likelihood", kl: "KL(q \u2016 prior)" };
 const TERM_COLORS = { log_likelihood: "#2ca02c", kl: "#d62728" };
 
@@ -53,32 +59,70 @@ function fmt(v) {
   return Number(v.toPrecision(5)).toString();
 }
 
-function extent(values, skipFirstTenth) {
-  let lo = Infinity, hi = -Infinity, hiTail = -Infinity;
-  const start = skipFirstTenth && values.length >= 20 ? Math.floor(values.length / 10) : 0;
-  values.forEach((v, i) => {
-    if (!isFinite(v)) return;
-    lo = Math.min(lo, v);
-    hi = Math.max(hi, v);
-    if (i >= start) hiTail = Math.max(hiTail, v);
-  });
-  // huge early losses would flatten the rest of the curve: they are clipped at the top
-  if (skipFirstTenth && isFinite(hiTail)) hi = hiTail;
-  if (!isFinite(lo)) return [0, 1];
-  if (hi === lo) return [lo - (Math.abs(lo) * 0.1 || 0.5), hi + (Math.abs(lo) * 0.1 || 0.5)];
-  const m = (hi - lo) * 0.05;
-  return [lo - m, hi + m];
+function median(values) {
+  const s = Array.from(values).sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-// One plot panel: a frame, tick labels and polylines, redrawn from arrays.
+// The y axis of one panel: the same rules as YAxis in elbo_chart.py. "symlog" is linear
+// within the noise of the last tenth of the points around their median and logarithmic
+// beyond; "linear" spans every point; "zoom" spans the last 90% and reports the rest
+// as off the scale (marked, never silently clipped).
+function yAxis(values, requested) {
+  const finite = Array.from(values).filter((v) => isFinite(v));
+  const scale = finite.length ? requested : "linear";  // nothing to draw yet: a plain 0..1 frame
+  const tail = finite.length >= 20 ? finite.slice(Math.floor((finite.length * 9) / 10)) : finite;
+  const center = tail.length ? median(tail) : 0;
+  const spread = tail.length ? median(tail.map((v) => Math.abs(v - center))) * 1.4826 : 0;
+  const full = finite.length ? Math.max(...finite) - Math.min(...finite) : 0;
+  const gap = Math.max(spread, full * 1e-4, Math.abs(center) * 1e-9, 1e-12);
+  const kept = scale === "zoom" && finite.length >= 20 ? finite.slice(Math.floor(finite.length / 10)) : finite;
+  let lo = kept.length ? Math.min(...kept) : 0, hi = kept.length ? Math.max(...kept) : 1;
+  const t = (v) => {
+    if (scale !== "symlog") return v;
+    const d = (v - center) / gap;
+    return Math.sign(d) * Math.log10(1 + Math.abs(d));
+  };
+  const inverse = (u) => (scale !== "symlog" ? u : center + Math.sign(u) * gap * (Math.pow(10, Math.abs(u)) - 1));
+  let tLo = t(lo), tHi = t(hi);
+  if (tHi === tLo) { tLo -= 1; tHi += 1; }
+  const margin = (tHi - tLo) * 0.04;
+  tLo -= margin; tHi += margin;
+  lo = inverse(tLo); hi = inverse(tHi);
+  const fraction = (v) => (Math.min(Math.max(t(v), tLo), tHi) - tLo) / (tHi - tLo);
+  const offScale = [];
+  const top = kept.length ? Math.max(...kept) : Infinity;
+  Array.from(values).forEach((v, i) => { if (isFinite(v) && v > top) offScale.push(i); });
+  const ticks = (count) => {
+    if (scale !== "symlog") return niceTicks(lo, hi, count);
+    const candidates = new Set();
+    for (let p = Math.floor(Math.log10(gap)); p <= Math.ceil(Math.log10(hi - lo)); p++) {
+      const step = Math.pow(10, p), base = Math.round(center / step) * step;
+      for (const m of [-5, -2, -1, 0, 1, 2, 5]) candidates.add(Number((base + m * step).toPrecision(12)));
+    }
+    const spacing = (tHi - tLo) / (count + 1);
+    const kept = [];
+    for (const c of [...candidates].filter((c) => c >= lo && c <= hi).sort((a, b) => t(a) - t(b))) {
+      if (!kept.length || t(c) - t(kept[kept.length - 1]) >= spacing) kept.push(c);
+    }
+    return kept;
+  };
+  return { lo, hi, fraction, ticks, offScale };
+}
+
+// One plot panel: a frame, tick labels, polylines and off-scale marks, redrawn from arrays.
 class Panel {
   constructor(svg, box, title) {
     this.box = box;
     this.g = el("g", { class: "pk-panel" }, svg);
     this.axes = el("g", { class: "pk-axes" }, this.g);
     el("rect", { x: box.x, y: box.y, width: box.w, height: box.h, class: "pk-frame" }, this.g);
-    if (title) el("text", { x: box.x, y: box.y - 5, class: "pk-panel-title" }, this.g).textContent = title;
+    this.titleText = title;
+    this.title = el("text", { x: box.x, y: box.y - 6, class: "pk-panel-title" }, this.g);
     this.lines = {};
+    this.marks = el("g", { class: "pk-off-scale" }, this.g);
+    this.note = el("text", { x: box.x + box.w - 4, y: box.y + 16, "text-anchor": "end", class: "pk-off-note" }, this.g);
   }
 
   line(name, cls, color) {
@@ -88,18 +132,20 @@ class Panel {
     return this.lines[name];
   }
 
-  draw(xs, series, xlim, ylim, tickCount) {
+  draw(xs, series, xlim, scale, tickCount, scaleFrom) {
     const { x, y, w, h } = this.box;
-    const [x0, x1] = xlim, [y0, y1] = ylim;
+    const [x0, x1] = xlim;
+    const axis = yAxis(series[scaleFrom], scale);
     const px = (v) => x + ((v - x0) / (x1 - x0 || 1)) * w;
-    const py = (v) => y + h - ((Math.min(Math.max(v, y0), y1) - y0) / (y1 - y0 || 1)) * h;
+    const py = (v) => y + h - axis.fraction(v) * h;
+    this.title.textContent = this.titleText ? (scale === "linear" ? this.titleText : `${this.titleText} (${scale})`) : "";
     this.axes.replaceChildren();
-    for (const t of niceTicks(y0, y1, tickCount)) {
+    for (const t of axis.ticks(tickCount)) {
       el("line", { x1: x, x2: x + w, y1: py(t), y2: py(t), class: "pk-grid" }, this.axes);
-      el("text", { x: x - 4, y: py(t) + 3, "text-anchor": "end", class: "pk-tick" }, this.axes).textContent = fmt(t);
+      el("text", { x: x - 5, y: py(t) + 4, "text-anchor": "end", class: "pk-tick" }, this.axes).textContent = fmt(t);
     }
     for (const t of niceTicks(x0, x1, tickCount)) {
-      el("text", { x: px(t), y: y + h + 12, "text-anchor": "middle", class: "pk-tick" }, this.axes)
+      el("text", { x: px(t), y: y + h + 16, "text-anchor": "middle", class: "pk-tick" }, this.axes)
         .textContent = fmt(t);
     }
     for (const [name, ys] of Object.entries(series)) {
@@ -112,7 +158,27 @@ class Panel {
       poly.setAttribute("points", pts.join(" "));
       poly.setAttribute("data-n", String(pts.length));
     }
+    this.marks.replaceChildren();
+    const off = axis.offScale;
+    this.marks.setAttribute("data-n", String(off.length));
+    if (off.length) {
+      const d = off.map((i) => `M${px(xs[i]).toFixed(1)},${y + 1} l-3,6 h6 z`).join("");
+      el("path", { d }, this.marks);
+      this.note.textContent = `\u25B2 ${off.length} points above ${fmt(axis.hi)}`;
+    } else {
+      this.note.textContent = "";
+    }
   }
+}
+
+function select(parent, label, options, value, onChange) {
+  const wrap = el("label", { class: "pk-control" }, parent, null);
+  wrap.append(`${label} `);
+  const input = el("select", {}, wrap, null);
+  for (const [v, text] of options) el("option", { value: v }, input, null).textContent = text;
+  input.value = value;
+  input.addEventListener("change", () => onChange(input.value));
+  return input;
 }
 
 function render({ model, el: root }) {
@@ -120,29 +186,62 @@ function render({ model, el: root }) {
   const head = el("div", { class: "pk-head" }, box, null);
   const title = el("span", { class: "pk-title" }, head, null);
   const status = el("span", { class: "pk-status" }, head, null);
+  const verdict = el("span", { class: "pk-verdict" }, head, null);
   const readouts = el("div", { class: "pk-readouts" }, box, null);
   const stepOut = el("span", { class: "pk-step" }, readouts, null);
   const lossOut = el("span", { class: "pk-loss" }, readouts, null);
   const rateOut = el("span", { class: "pk-rate" }, readouts, null);
   const bucketOut = el("span", { class: "pk-bucket" }, readouts, null);
+  const controls = el("div", { class: "pk-controls" }, box, null);
+  const setTrait = (name, value) => { model.set(name, value); model.save_changes(); };
+  const scaleIn = select(controls, "y axis", [["symlog", "symlog"], ["linear", "linear"], ["zoom", "zoom (mark early points)"]],
+    model.get("y_scale"), (v) => setTrait("y_scale", v));
+  const xIn = select(controls, "x axis", [["step", "step"], ["time", "seconds"]], model.get("x_axis"),
+    (v) => setTrait("x_axis", v));
+  const smoothWrap = el("label", { class: "pk-control" }, controls, null);
+  smoothWrap.append("smoothing ");
+  const smoothIn = el("input", { type: "number", min: 1, max: 5000, step: 1, class: "pk-smoothing" }, smoothWrap, null);
+  smoothIn.value = String(model.get("smoothing"));
+  smoothIn.addEventListener("change", () => {
+    const v = Number(smoothIn.value);
+    if (isFinite(v) && v >= 1) setTrait("smoothing", v);
+  });
+  smoothWrap.append(" steps");
 
   const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, class: "pk-main", role: "img" }, box);
-  const main = new Panel(svg, { x: PAD.left, y: PAD.top, w: W - PAD.left - PAD.right, h: H - PAD.top - PAD.bottom });
+  const main = new Panel(svg, { x: PAD.left, y: PAD.top + 10, w: W - PAD.left - PAD.right, h: H - PAD.top - 10 - PAD.bottom }, "");
   main.line("loss", "pk-loss");
   main.line("smoothed", "pk-smoothed");
-  el("text", { x: W / 2, y: H - 2, "text-anchor": "middle", class: "pk-label" }, svg).textContent = "step";
+  const xLabel = el("text", { x: PAD.left + (W - PAD.left - PAD.right) / 2, y: H - 4, "text-anchor": "middle", class: "pk-label" }, svg);
   const empty = el("text", { x: W / 2, y: H / 2, "text-anchor": "middle", class: "pk-empty" }, svg);
   empty.textContent = "waiting for the first step\u2026";
 
-  const termSvg = el("svg", { viewBox: `0 0 ${W} 110`, class: "pk-terms" }, box);
+  const termSvg = el("svg", { viewBox: `0 0 ${W} ${TERM_H}`, class: "pk-terms" }, box);
   const termPanels = {};
   const message = el("pre", { class: "pk-message" }, box, null);
 
-  const draw = () => {
+  // The points this view holds, by series name ("steps", "elapsed", "loss", "smoothed", "term:<name>").
+  let series = {};
+  const fromTraits = () => {
+    series = {
+      steps: floats(model.get("curve_steps")), elapsed: floats(model.get("curve_elapsed")),
+      loss: floats(model.get("curve_loss")), smoothed: floats(model.get("curve_smoothed")),
+    };
+    for (const [name, raw] of Object.entries(model.get("curve_terms") || {})) series[`term:${name}`] = floats(raw);
+  };
+
+  const drawReadouts = () => {
     const st = model.get("status");
     box.dataset.status = st;
     status.textContent = st;
     status.className = `pk-status pk-status-${st}`;
+    const v = model.get("verdict");
+    const ok = model.get("converged");
+    box.dataset.verdict = v;
+    verdict.textContent = v;
+    verdict.title = v;
+    verdict.className = `pk-verdict ${ok === true ? "pk-verdict-ok" : ok === false ? "pk-verdict-bad" : ""}`;
+    verdict.style.display = v ? "" : "none";
     title.textContent = model.get("title");
     const step = model.get("step"), total = model.get("total_steps");
     stepOut.textContent = total > 0 ? `step ${step} / ${total}` : `step ${step}`;
@@ -153,34 +252,93 @@ function render({ model, el: root }) {
     bucketOut.textContent = bucket > 1 ? `each point: mean of ${bucket} steps` : "";
     message.textContent = model.get("message");
     message.style.display = model.get("message") ? "" : "none";
+    scaleIn.value = model.get("y_scale");
+    xIn.value = model.get("x_axis");
+    if (document.activeElement !== smoothIn) smoothIn.value = String(model.get("smoothing"));
+  };
 
-    const xs = floats(model.get("curve_steps"));
-    const loss = floats(model.get("curve_loss"));
-    const smoothed = floats(model.get("curve_smoothed"));
+  const drawCurves = () => {
+    const byTime = model.get("x_axis") === "time";
+    const xs = (byTime ? series.elapsed : series.steps) || new Float64Array(0);
+    const scale = model.get("y_scale");
+    const loss = series.loss || new Float64Array(0), smoothed = series.smoothed || new Float64Array(0);
     empty.style.display = xs.length ? "none" : "";
-    const xlim = xs.length ? [xs[0] === xs[xs.length - 1] ? 0 : xs[0], xs[xs.length - 1]] : [0, 1];
-    main.draw(xs, { loss, smoothed }, xlim, extent(loss, true), 5);
-
-    const terms = model.get("curve_terms") || {};
+    xLabel.textContent = byTime ? "seconds of training" : "step";
+    const xlim = xs.length ? [Math.min(xs[0], 0), xs[xs.length - 1] || 1] : [0, 1];
+    main.titleText = "loss";
+    main.draw(xs, { loss, smoothed }, xlim, scale, 5, "loss");
     // the formula's order: log-likelihood, then KL, then anything else
-    const names = Object.keys(terms).sort((a, b) => termRank(a) - termRank(b) || a.localeCompare(b));
+    const names = Object.keys(series).filter((k) => k.startsWith("term:")).map((k) => k.slice(5))
+      .sort((a, b) => termRank(a) - termRank(b) || a.localeCompare(b));
     termSvg.style.display = names.length ? "" : "none";
     names.forEach((name, i) => {
       if (!termPanels[name]) {
-        const w = (W - PAD.left - PAD.right - 30) / 2;
-        termPanels[name] = new Panel(termSvg, { x: PAD.left + i * (w + 30), y: 18, w, h: 70 }, TERM_LABELS[name] || name);
+        const w = (W - PAD.left - PAD.right - 40) / 2;
+        termPanels[name] = new Panel(termSvg, { x: PAD.left + i * (w + 40), y: 24, w, h: 66 }, TERM_LABELS[name] || name);
         termPanels[name].line(name, `pk-term pk-term-${name}`, TERM_COLORS[name]);
       }
-      const ys = floats(terms[name]);
-      termPanels[name].draw(xs, { [name]: ys }, xlim, extent(ys, true), 3);
+      termPanels[name].draw(xs, { [name]: series[`term:${name}`] }, xlim, scale, 3, name);
     });
   };
 
-  // One sync message changes several traits at once; "change" fires once per message,
-  // where a listener per "change:<trait>" would redraw the whole chart once per trait.
-  model.on("change", draw);
-  draw();
-  return () => model.off("change", draw);
+  // Curves are redrawn at most once per animation frame, and a batch is acknowledged
+  // only after the frame that drew it: a slow browser asks for points at its own pace.
+  let frame = null, pendingAck = null, tracesDirty = false;
+  const scheduleCurves = () => {
+    if (frame !== null) return;
+    frame = requestAnimationFrame(() => {
+      frame = null;
+      if (tracesDirty) { fromTraits(); tracesDirty = false; }
+      drawCurves();
+      if (pendingAck !== null) {
+        model.send({ kind: "ack", seq: pendingAck });
+        pendingAck = null;
+      }
+    });
+  };
+
+  const onMessage = (msg, buffers) => {
+    if (!msg || msg.kind !== "points") return;
+    if (tracesDirty) { fromTraits(); tracesDirty = false; }  // keep the order the kernel sent them in
+    const length = series.steps ? series.steps.length : 0;
+    if (msg.start > length) { model.send({ kind: "hello" }); return; }  // missed a batch: start over
+    const next = {};
+    msg.names.forEach((name, i) => {
+      const fresh = floats(buffers[i]);
+      const old = series[name] || new Float64Array(0);
+      const merged = new Float64Array(msg.start + fresh.length);
+      merged.set(old.subarray(0, Math.min(msg.start, old.length)));
+      merged.set(fresh, msg.start);
+      next[name] = merged;
+    });
+    series = next;
+    pendingAck = msg.seq;
+    scheduleCurves();
+  };
+
+  // One sync message changes several traits at once; the readouts are cheap to redraw
+  // per message, and the curves wait for the next frame, so one message costs one redraw.
+  const onCurveTraits = () => { tracesDirty = true; scheduleCurves(); };
+  const curveTraits = ["curve_steps", "curve_elapsed", "curve_loss", "curve_smoothed", "curve_terms"];
+  const onAxis = () => scheduleCurves();
+
+  fromTraits();
+  drawReadouts();
+  drawCurves();
+  model.on("change", drawReadouts);
+  for (const name of curveTraits) model.on(`change:${name}`, onCurveTraits);
+  model.on("change:y_scale", onAxis);
+  model.on("change:x_axis", onAxis);
+  model.on("msg:custom", onMessage);
+  model.send({ kind: "hello" });
+  return () => {
+    model.off("change", drawReadouts);
+    for (const name of curveTraits) model.off(`change:${name}`, onCurveTraits);
+    model.off("change:y_scale", onAxis);
+    model.off("change:x_axis", onAxis);
+    model.off("msg:custom", onMessage);
+    if (frame !== null) cancelAnimationFrame(frame);
+  };
 }
 
 export default { render };

@@ -69,6 +69,11 @@ class Decimator:
         self.bucket_size *= 2
 
     @property
+    def complete(self) -> int:
+        """Buckets that are full: they change only when all buckets merge, unlike the open last one."""
+        return len(self._full_x)
+
+    @property
     def xs(self) -> list[float]:
         """Bucket positions, the open (partial) bucket last so the newest step is always shown."""
         return self._full_x + [self._last_x] if self._count else list(self._full_x)
@@ -90,19 +95,30 @@ def check_max_points(max_points: int) -> int:
 
 @dataclass
 class ScreenSeries:
-    """What the chart draws: bucket positions and the bucket means of each series."""
+    """What the chart draws: bucket positions and the bucket means of each series.
+
+    The first ``complete`` points are full buckets, which stay as they are until the
+    bucket size doubles; only the points after them can change at the next step.
+    """
 
     steps: array
     loss: array
     smoothed: array
     terms: dict[str, array] = field(default_factory=dict)
     bucket_size: int = 1
+    elapsed: array = field(default_factory=lambda: array("d"))
+    complete: int = 0
+
+    def series(self) -> dict[str, array]:
+        """Every series by name, the x positions first: what the chart sends the browser."""
+        return {"steps": self.steps, "elapsed": self.elapsed, "loss": self.loss, "smoothed": self.smoothed,
+                **{f"term:{name}": values for name, values in self.terms.items()}}
 
 
 class LossHistory:
     """Every step's loss (and, if given, the ELBO's terms), plus a smoothed loss.
 
-    ``append`` is all the training loop pays per step: three list appends. The
+    ``append`` is all the training loop pays per step: four list appends. The
     smoothing and the decimation catch up only when :meth:`screen` is called.
 
     Args:
@@ -120,31 +136,49 @@ class LossHistory:
     """
 
     def __init__(self, max_points: int = 2000, smoothing_window: float = 25.0) -> None:
-        if smoothing_window < 1:
-            raise ValueError(f"smoothing_window must be at least 1 step, got {smoothing_window}")
         self.max_points = check_max_points(max_points)  # now, not at the first sync inside training
-        self._alpha = 1.0 - 1.0 / smoothing_window
+        self.smoothing_window = smoothing_window
         self.clear()
+
+    @property
+    def smoothing_window(self) -> float:
+        """Steps the smoothed loss averages over; setting it recomputes the smoothed curve."""
+        return self._window
+
+    @smoothing_window.setter
+    def smoothing_window(self, window: float) -> None:
+        if not window >= 1:
+            raise ValueError(f"smoothing_window must be at least 1 step, got {window}")
+        self._window = float(window)
+        self._alpha = 1.0 - 1.0 / window
+        if hasattr(self, "_lock"):
+            with self._lock:  # smooth and decimate again from the first step at the next catch-up
+                self._restart_locked()
 
     def clear(self) -> None:
         self.steps: list[int] = []
+        self.elapsed: list[float] = []
         self.losses: list[float] = []
         self.terms: dict[str, list[float]] = {}
+        self._lock = threading.Lock()  # the training thread and the notebook may both catch up
+        self._restart_locked()
+
+    def _restart_locked(self) -> None:
         self._ema = 0.0
         self._ema_weight = 0.0  # 1 - alpha**n, the bias correction
         self._decimator: Decimator | None = None
         self._seen = 0  # steps already smoothed and decimated
-        self._lock = threading.Lock()  # the training thread and the notebook may both catch up
 
     def __len__(self) -> int:
         return len(self.losses)
 
-    def append(self, step: int, loss: float, terms: dict[str, float] | None = None) -> None:
-        """Record one step. Terms must be given for every step or for none."""
+    def append(self, step: int, loss: float, terms: dict[str, float] | None = None, elapsed: float = 0.0) -> None:
+        """Record one step (``elapsed``: seconds of training so far). Terms for every step or for none."""
         if terms:
             for name, value in terms.items():
                 self.terms.setdefault(name, []).append(value)
         self.steps.append(step)
+        self.elapsed.append(elapsed)
         self.losses.append(loss)  # last: a reader on another thread trusts len(losses)
 
     @property
@@ -153,6 +187,12 @@ class LossHistory:
         with self._lock:
             self._catch_up_locked()
             return self._ema / self._ema_weight if self._ema_weight else math.nan
+
+    @property
+    def bucket_size(self) -> int:
+        """Steps averaged into each point of the screen copy, as of the latest step."""
+        self._catch_up()
+        return self._decimator.bucket_size if self._decimator is not None else 1
 
     def screen(self) -> ScreenSeries:
         """The decimated series to draw, as float64 arrays (sent to the browser as raw bytes)."""
@@ -167,8 +207,10 @@ class LossHistory:
             steps=array("d", d.xs),
             loss=array("d", ys[0]),
             smoothed=array("d", ys[1]),
-            terms={name: array("d", ys[2 + i]) for i, name in enumerate(names)},
+            terms={name: array("d", ys[3 + i]) for i, name in enumerate(names)},
             bucket_size=d.bucket_size,
+            elapsed=array("d", ys[2]),
+            complete=d.complete,
         )
 
     def _catch_up(self) -> None:
@@ -181,13 +223,13 @@ class LossHistory:
             return
         names = sorted(self.terms)
         if self._decimator is None:
-            self._decimator = Decimator(2 + len(names), self.max_points)
+            self._decimator = Decimator(3 + len(names), self.max_points)
         term_lists = [self.terms[name] for name in names]
         alpha, ema, weight = self._alpha, self._ema, self._ema_weight
-        add = self._decimator.add
+        add, elapsed = self._decimator.add, self.elapsed
         for i in range(self._seen, n):
             loss = self.losses[i]
             ema = alpha * ema + (1.0 - alpha) * loss
             weight = alpha * weight + (1.0 - alpha)
-            add(self.steps[i], (loss, ema / weight, *(t[i] for t in term_lists)))
+            add(self.steps[i], (loss, ema / weight, elapsed[i], *(t[i] for t in term_lists)))
         self._ema, self._ema_weight, self._seen = ema, weight, n

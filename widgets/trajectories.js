@@ -1,4 +1,6 @@
 // Parameter trajectories: one small line chart per parameter element.
+// Each chart has its own y scale, printed beside it (top and bottom values), so a small
+// wobble on a fine scale is not mistaken for a swing.
 // Hooks for tests: .pk-traj-cell[data-name] holds one chart, its polyline data-n the points drawn.
 
 const NS = "http://www.w3.org/2000/svg";
@@ -52,6 +54,7 @@ function render({ model, el }) {
       for (const y of ys) if (isFinite(y)) { lo = Math.min(lo, y); hi = Math.max(hi, y); }
       if (!isFinite(lo)) { lo = 0; hi = 1; }
       if (hi === lo) { lo -= Math.abs(lo) * 0.05 || 0.5; hi += Math.abs(hi) * 0.05 || 0.5; }
+      else { const m = (hi - lo) * 0.05; lo -= m; hi += m; }
       const cell = document.createElement("div");
       cell.className = "pk-traj-cell";
       cell.dataset.name = name;
@@ -59,6 +62,14 @@ function render({ model, el }) {
       label.className = "pk-traj-label";
       label.textContent = `${name.slice(prefix.length)} = ${ys.length ? fmt(ys[ys.length - 1]) : "\u2013"}`;
       label.title = `${name}: ${fmt(lo)} .. ${fmt(hi)}`;
+      const row = document.createElement("div");
+      row.className = "pk-traj-row";
+      const scale = document.createElement("div");
+      scale.className = "pk-traj-scale";
+      const top = document.createElement("span"), bottom = document.createElement("span");
+      top.textContent = fmt(hi);
+      bottom.textContent = fmt(lo);
+      scale.append(top, bottom);
       const svg = document.createElementNS(NS, "svg");
       svg.setAttribute("viewBox", `0 0 ${CW} ${CH}`);
       const pts = [];
@@ -73,15 +84,30 @@ function render({ model, el }) {
       line.setAttribute("data-n", String(pts.length));
       line.setAttribute("stroke", COLORS[i % COLORS.length]);
       svg.appendChild(line);
-      cell.append(label, svg);
+      row.append(scale, svg);
+      cell.append(label, row);
       grid.appendChild(cell);
     });
   };
 
-  // Once per message ("change"), not once per trait changed in it.
-  model.on("change", draw);
+  // At most one redraw per animation frame, then an ack: the kernel sends new lines only
+  // after it, so a slow browser is never sent more than it can draw.
+  let frame = null;
+  const schedule = () => {
+    if (frame !== null) return;
+    frame = requestAnimationFrame(() => {
+      frame = null;
+      draw();
+      model.send({ kind: "ack" });
+    });
+  };
+  model.on("change", schedule);
   draw();
-  return () => model.off("change", draw);
+  model.send({ kind: "hello" });
+  return () => {
+    model.off("change", schedule);
+    if (frame !== null) cancelAnimationFrame(frame);
+  };
 }
 
 export default { render };

@@ -215,7 +215,7 @@ class LabUI:
         page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")  # stateless: module-scoped fixtures may use it too
 def lab_ui() -> type[LabUI]:
     """Helpers to drive JupyterLab: ``open_notebook``, ``wait_kernel_idle``, ``run_all_cells``."""
     return LabUI

@@ -48,12 +48,22 @@ def check_views_and_pictures(executed, state: dict[str, Any]) -> None:
         assert output["data"]["image/svg+xml"].startswith("<svg")  # and a static picture beside it
 
 
+def saved_term(model: dict[str, Any], name: str) -> list[float]:
+    buffer = next(b for b in model.get("buffers", []) if b["path"] == ["curve_terms", name])
+    return array("d", base64.b64decode(buffer["data"])).tolist()
+
+
+def mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
 @pytest.mark.notebook
 @pytest.mark.slow
 def test_live_svi_tutorial(run_tutorial):
     executed = run_tutorial("02_live_svi.ipynb")
     results = executed.results
-    assert results["status"] == "done" and results["steps"] == 500
+    # the controller trains on past its 500 steps until the loss has converged (budget: 1500)
+    assert results["status"] == "done" and 500 <= results["steps"] <= 1500
     assert results["final_loss"] < 265  # about 248-250 when converged
     assert results["slope_inside"] > 0 > results["slope_outside"]
 
@@ -61,18 +71,25 @@ def test_live_svi_tutorial(run_tutorial):
     check_views_and_pictures(executed, state)
     charts = models(state, "AnyModel", _anywidget_id=CHART)
     done = [c for c in charts if c["state"]["status"] == "done"]
-    assert len(done) == 2 and all(c["state"]["step"] == 500 for c in done)
-    for chart in done:
-        steps = saved_floats(chart, "curve_steps")
-        assert 0 < len(steps) <= 2000 and steps[-1] == 500  # the last step reached the browser
-    controller_chart = next(c for c in done if c["state"]["curve_terms"] is not None and
-                            any(b["path"][0] == "curve_terms" for b in c.get("buffers", [])))
-    assert saved_floats(controller_chart, "curve_loss")[-1] > 0
+    assert len(done) == 2
+    chart, controller_chart = sorted(done, key=lambda c: bool(c["state"]["curve_terms"]))
+    assert chart["state"]["step"] == 500 and chart["state"]["verdict"]  # the verdict is shown on the chart
+    assert controller_chart["state"]["step"] == results["steps"]
+    assert controller_chart["state"]["verdict"] == "converged"
+    for saved in done:
+        steps = saved_floats(saved, "curve_steps")
+        assert 0 < len(steps) <= 2000 and steps[-1] == saved["state"]["step"]  # the last step reached the browser
+    # trained from scratch, as the text says: the log-likelihood rises and the KL grows
+    log_likelihood, kl = saved_term(controller_chart, "log_likelihood"), saved_term(controller_chart, "kl")
+    assert mean(log_likelihood[:10]) < mean(log_likelihood[-50:]) - 100
+    assert mean(kl[:10]) < mean(kl[-50:]) - 2
+    loss = saved_floats(controller_chart, "curve_loss")
+    assert mean(loss[:10]) > mean(loss[-50:]) + 100  # the whole descent is on the chart
     failed = [c for c in charts if c["state"]["status"] == "error"]
-    assert len(failed) == 1 and "no sample site" in failed[0]["state"]["message"]
+    assert len(failed) == 1 and "no sample site" in failed[0]["state"]["message"].splitlines()[0]  # message first
     # the pictures saved with the outputs show the final curve, not the empty chart of the start
     pictures = [o["data"]["image/svg+xml"] for o in outputs_with_view(executed)]
-    assert any("step 500" in p and "done" in p for p in pictures)
+    assert any(f"step {results['steps']}" in p and "done" in p for p in pictures)
 
 
 @pytest.mark.notebook

@@ -23,6 +23,7 @@ class RecordingComm(BaseComm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.sent: list[tuple[str, Any]] = []
+        self.custom: list[tuple[dict[str, Any], list[bytes]]] = []  # (content, buffers) of widget.send
         super().__init__(*args, **kwargs)
 
     def publish_msg(self, msg_type: str, data: Any = None, metadata: Any = None, buffers: Any = None,
@@ -31,6 +32,8 @@ class RecordingComm(BaseComm):
             data = copy.deepcopy(data)
             _put_buffers(data["state"], data["buffer_paths"], [bytes(b) for b in buffers])
         self.sent.append((msg_type, data))
+        if data and data.get("method") == "custom":
+            self.custom.append((data["content"], [bytes(b) for b in buffers or []]))
 
     def updates(self, key: str | None = None) -> list[dict[str, Any]]:
         """The state updates sent, optionally only those that include ``key``."""

@@ -59,3 +59,20 @@ def test_a_widget_shown_by_a_function_is_not_shown_again_by_the_same_cell(monkey
     request[0] = "cell-2"
     chart._ipython_display_()  # a later cell may show it again
     assert len(published) == 2 and published[0] == published[1] == chart._display_id
+
+
+def test_static_only_keeps_the_pictures_and_drops_widget_state_and_views():
+    import nbformat
+
+    from widgets.export import WIDGET_VIEW, static_only
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    with_picture = nbformat.v4.new_output("display_data", data={WIDGET_VIEW: {"model_id": "m"},
+                                                                "image/svg+xml": "<svg/>", "text/plain": "chart"})
+    view_only = nbformat.v4.new_output("display_data", data={WIDGET_VIEW: {"model_id": "n"}})
+    nb.cells.append(nbformat.v4.new_code_cell("chart", outputs=[with_picture, view_only]))
+    static_only(nb)
+    assert "widgets" not in nb.metadata
+    assert set(nb.cells[0].outputs[0]["data"]) == {"image/svg+xml", "text/plain"}
+    assert WIDGET_VIEW in nb.cells[0].outputs[1]["data"]  # nothing else to show: left as it was

@@ -44,3 +44,21 @@ def test_the_shared_prefix_of_the_names_is_shown_once():
     view.record(2, {"a_loc": torch.tensor(1.0), "b_loc": torch.tensor(0.1)})
     assert view.prefix == ""
 
+
+
+def test_a_view_that_has_not_drawn_the_last_lines_is_sent_no_more_until_it_acks_or_a_flush(comms, monkeypatch):
+    monkeypatch.setattr("widgets.trajectories.MIN_INTERVAL", 0.0)
+    view = ParamTrajectories()
+    sent = comms.of(view)
+    view._on_front_end_msg(view, {"kind": "hello"}, [])
+    view.record(1, {"loc": torch.tensor(1.0)})
+    before = len(sent.updates("steps"))
+    for step in range(2, 20):
+        view.record(step, {"loc": torch.tensor(float(step))})
+    assert len(sent.updates("steps")) == before  # the view is still drawing step 1
+    view._on_front_end_msg(view, {"kind": "ack"}, [])
+    view.record(20, {"loc": torch.tensor(20.0)})
+    assert len(sent.updates("steps")) == before + 1 and view.series()["loc"][-1] == 20.0
+    view.record(21, {"loc": torch.tensor(21.0)})
+    view.flush()
+    assert len(sent.updates("steps")) == before + 2
