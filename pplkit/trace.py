@@ -335,7 +335,7 @@ def check_log_prob_shape(msg: Message, log_p: torch.Tensor, role: str, max_plate
         if size == 1 or -dim > max_plate_nesting:
             continue
         for frame in stack:
-            if frame.dim == dim and frame.size == size:
+            if frame.dim == dim and (frame.size == size or frame.size < 0):  # < 0: a plate of any size
                 break
         else:
             raise ValueError(_extra_dim_message(msg, shape, dim, role))

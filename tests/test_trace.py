@@ -276,3 +276,17 @@ def test_param_only_records_params_alone():
 
     tr = poutine.trace(model, param_only=True).get_trace()
     assert list(tr.nodes) == ["loc"]
+
+
+def test_the_shape_check_lets_a_plate_of_any_size_take_its_dim():
+    # Pyro's svi_part_iii: `with pyro.plate("data_plate"):` around a site of 10 observations.
+    def model():
+        with plate("data_plate"):
+            pplkit.sample("obs", dist.Normal(0.0, 1.0), obs=torch.zeros(10))
+        with plate("data_plate_2"):
+            pplkit.sample("bad", dist.Normal(0.0, 1.0).expand([3, 1]), obs=torch.zeros(10))
+
+    tr = poutine.trace(model).get_trace()
+    compute_site_log_prob(tr.nodes["obs"], "model")  # dim -1 belongs to the sizeless plate
+    with pytest.raises(ValueError, match="model site 'bad'.*dim -2"):
+        compute_site_log_prob(tr.nodes["bad"], "model")

@@ -336,8 +336,9 @@ class ModelExplorer(StaticPicture, W.VBox):
                 self.snapshot = self.snapshot.with_posterior(result.posterior, reference)
                 self._draw(self.snapshot)
                 self._set_busy(False)
-            # The verdict goes on the chart's message line, beside the curve it was read from.
-            chart.finish("done", result.convergence.describe() if result.convergence is not None else "")
+            chart.finish("done")
+            if result.convergence is not None:  # the verdict goes beside the curve it was read from
+                chart.mark_convergence(result.convergence)
         except BaseException as error:
             chart.finish("error", f"{describe_error(error)}\n\nwith {request.guide} on: {request.toggles.describe()}")
             self._set_busy(False)

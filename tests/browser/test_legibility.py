@@ -10,9 +10,7 @@ widget that holds text is measured in the page:
   box scrolls on purpose), SVG text lies inside its SVG, buttons keep their label on one line;
 - one sans-serif family: no serif text (graphviz's default Times) among the sans-serif.
 
-Each widget kind is a separate test, so the integrator sees which pass. The kinds the
-views engineer owns (explorer panels, model view) are marked ``xfail(strict=False)``
-until both branches are merged; drop the mark then to make the test strict for all.
+Each widget kind is a separate test, so a failure names the widget kind at fault.
 Screenshots of the training widgets at both sizes go to ``docs/``.
 """
 
@@ -30,8 +28,6 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 SIZES = {"1280x720": (1280, 720), "1920x1080": (1920, 1080)}
 MIN_PX = 11.9  # 12 px, less rounding
-VIEWS_LATER = pytest.mark.xfail(reason="the views engineer's widget: strict once widgets-views is merged",
-                                strict=False)
 
 # kind -> (CSS selector of its roots, selectors of parts that belong to another kind)
 KINDS = {
@@ -41,7 +37,6 @@ KINDS = {
     "model-view": (".pplkit-model-view", []),
     "explorer": (".pplkit-explorer", [".pplkit-elbo", ".pplkit-model-view"]),
 }
-VIEWS_KINDS = {"model-view", "explorer"}
 
 RUN_ALL_DONE = """() => {
   const prompts = [...document.querySelectorAll(".jp-CodeCell .jp-InputArea-prompt")].map((p) => p.textContent);
@@ -169,8 +164,7 @@ def _screenshots(page, size: str) -> None:
 
 
 CASES = [
-    pytest.param(tutorial, size, kind, id=f"{tutorial[:2]}-{size}-{kind}",
-                 marks=[VIEWS_LATER] if kind in VIEWS_KINDS else [])
+    pytest.param(tutorial, size, kind, id=f"{tutorial[:2]}-{size}-{kind}")
     for tutorial in ("02_live_svi.ipynb", "03_explore.ipynb") for size in SIZES for kind in KINDS
 ]
 

@@ -223,7 +223,7 @@ def test_an_unconverged_fit_is_marked_in_every_view_and_in_fitted():
     for view in (explorer.predictive, explorer.marginals, explorer.correlations):
         assert "NOT CONVERGED AFTER 200 STEPS" in view.svg and 'class="warning"' in view.svg
     assert "posterior correlations (AutoDelta, not converged)" in explorer.correlations.svg
-    assert explorer.chart.message.startswith("not converged after 200 steps")
+    assert explorer.chart.verdict.startswith("not converged: ") and explorer.chart.converged is False
     assert explorer.chart.total_steps == 200
     assert "not converged" in explorer.freeze().svg
 
@@ -232,7 +232,7 @@ def test_a_converged_fit_says_so_on_the_chart_and_shows_no_badge():
     explorer = ModelExplorer(hierarchical, Y, blocking=True, guide="AutoDelta", num_steps=400, num_samples=50, lr=0.1)
     explorer.start()
     assert explorer.fitted.converged
-    assert explorer.chart.message.startswith("converged: loss")
+    assert explorer.chart.verdict == "converged" and explorer.chart.converged is True
     assert "NOT CONVERGED" not in explorer.marginals.svg + explorer.predictive.svg
 
 
