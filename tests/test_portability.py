@@ -81,6 +81,9 @@ def _names(tree: ast.AST) -> tuple[set[str], set[str]]:
     return bound, read
 
 
+# pplkit-only conveniences a tutorial may show, each marked as such in its text, with Pyro's way.
+PPLKIT_ONLY = {"to_arviz": "arviz.from_pyro(mcmc)"}
+
 _WIDGET_IMPORT = re.compile(r"^\s*(import widgets\b.*|from widgets\b.*)$", re.M)
 
 
@@ -97,6 +100,9 @@ def plan(cells: list[tuple[int, str]]) -> list[tuple[int, str, str | None]]:
         reason = None
         if "widgets" in read:
             reason = "uses the widget layer, which has no Pyro counterpart"
+        elif read & PPLKIT_ONLY.keys():
+            name = sorted(read & PPLKIT_ONLY.keys())[0]
+            reason = f"uses pplkit-only {name} (in Pyro: {PPLKIT_ONLY[name]})"
         elif read & from_skipped:
             reason = f"needs {sorted(read & from_skipped)} from a skipped cell"
         if reason:

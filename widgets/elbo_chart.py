@@ -22,6 +22,7 @@ noise of the final level and logarithmic beyond it, "linear" spans every point, 
 from __future__ import annotations
 
 import math
+import textwrap
 import threading
 import time
 from array import array
@@ -34,7 +35,7 @@ import traitlets
 from .convergence import Convergence
 from .display import StaticPicture
 from .history import LossHistory, ScreenSeries
-from .svgplot import COLORS, SvgFigure, nice_ticks
+from .svgplot import COLORS, SvgFigure, format_tick, nice_ticks
 
 __all__ = ["ACK_TIMEOUT", "STATUSES", "X_AXES", "Y_SCALES", "ElboChart", "StepLike", "YAxis"]
 
@@ -267,7 +268,7 @@ class ElboChart(StaticPicture, anywidget.AnyWidget):
                 self.steps_per_second = rate
                 if screen is not None:  # the whole curve, for saved notebooks and views that cannot ack
                     self._store_curve(screen)
-                if final:
+                if final_status is not None:
                     self.status, self.message = final_status, message
                 elif self.status != "running":
                     self.status, self.message = "running", ""
@@ -340,7 +341,7 @@ class ElboChart(StaticPicture, anywidget.AnyWidget):
         """The curve as a standalone SVG, for saved and exported notebooks (same scales as the view)."""
         screen = self.history.screen()
         has_terms = bool(screen.terms)
-        verdict_lines = _wrap(self.verdict, 80) if self.verdict else []
+        verdict_lines = textwrap.wrap(self.verdict, 80, break_long_words=False, break_on_hyphens=False)
         top = 44 + 17 * len(verdict_lines)
         fig = SvgFigure(600, top + (326 if has_terms else 206), css_class="pplkit-elbo-static")
         fig.add(_STATIC_STYLE)
@@ -427,7 +428,7 @@ class YAxis:
             return nice_ticks(self.lo, self.hi, count)
         # Round values at every power of ten from the noise to the whole range, kept where
         # they stand far enough apart on the axis: dense near the level, sparse up the descent.
-        candidates = set()
+        candidates: set[float] = set()
         for power in range(math.floor(math.log10(self.gap)), math.ceil(math.log10(self.hi - self.lo)) + 1):
             p = 10.0 ** power
             base = round(self.center / p) * p
@@ -475,23 +476,8 @@ def _draw_panel(fig: SvgFigure, box: tuple[float, float, float, float], xs: list
                  anchor="end", cls="note")
 
 
-def _wrap(text: str, width: int) -> list[str]:
-    """``text`` in lines of at most ``width`` characters, broken at spaces."""
-    lines: list[str] = []
-    for word in text.split():
-        if lines and len(lines[-1]) + 1 + len(word) <= width:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
-    return lines
-
-
 def _fmt(value: float) -> str:
-    if value == 0:
-        return "0"
-    if abs(value) >= 1e5 or abs(value) < 1e-3:
-        return f"{value:.2e}"
-    return f"{value:.5g}"
+    return format_tick(value, digits=5)  # a loss of 1,234.5 keeps its units digit
 
 
 def _median(values: Sequence[float]) -> float:

@@ -65,12 +65,16 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     return ticks
 
 
-def _fmt(value: float) -> str:
+def format_tick(value: float, digits: int = 4) -> str:
+    """A tick label: ``digits`` significant figures, scientific notation for very large or small values."""
     if value == 0:
         return "0"
     if abs(value) >= 1e5 or abs(value) < 1e-3:
-        return f"{value:.1e}"
-    return f"{value:.4g}"
+        return f"{value:.{max(1, digits - 3)}e}"
+    return f"{value:.{digits}g}"
+
+
+_fmt = format_tick
 
 
 def limits(values: Iterable[float], pad: float = 0.05) -> tuple[float, float]:

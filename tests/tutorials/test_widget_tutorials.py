@@ -106,7 +106,7 @@ def test_explore_tutorial(run_tutorial):
     check_views_and_pictures(executed, state)
     (chart,) = models(state, "AnyModel", _anywidget_id=CHART)
     assert chart["state"]["status"] == "done" and chart["state"]["step"] == results["steps"]
-    assert chart["state"]["message"].startswith("converged: loss")  # the verdict, on the chart
+    assert chart["state"]["verdict"] == "converged" and chart["state"]["converged"] is True  # on the chart
     (guide,) = models(state, "DropdownModel", description="guide")
     assert guide["state"]["index"] == guide["state"]["_options_labels"].index("AutoMultivariateNormal")
     (data_switch,) = models(state, "ToggleButtonsModel")

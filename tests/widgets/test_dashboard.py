@@ -46,7 +46,8 @@ def test_dashboard_fits_only_once_the_page_is_shown(monkeypatch):
         shown(watch)
         explorer.wait(timeout=60)
         assert explorer.fitted is not None and explorer.chart.status == "done"
-        assert explorer.chart.step == FAST["num_steps"]
+        # the requested steps, extended by the convergence guard up to its budget
+        assert FAST["num_steps"] <= explorer.chart.step <= 4 * FAST["num_steps"]
     finally:
         explorer.close()
         watch.close()
