@@ -26,7 +26,7 @@ from torch.distributions.constraints import Constraint
 
 from ...handlers import block, trace
 from ...runtime import Handler, Message, SiteKind
-from ...trace import Trace
+from ...trace import Trace, check_log_prob_shape
 from ...util import default_validate_args, validation_disabled
 from .scoring import LogDensitySum
 from .transforms import Constrain, compile_transform, constrain_exactly
@@ -157,6 +157,7 @@ class Potential:
         self.model_kwargs = dict(model_kwargs or {})
         with torch.no_grad(), block():  # hidden from handlers outside, like every later run
             self.prototype: Trace = trace(model).get_trace(*self.model_args, **self.model_kwargs)
+        _check_log_prob_shapes(self.prototype)
         sites = _find_latent_sites(self.prototype, getattr(model, "__name__", "the model"))
         self.sites: dict[str, LatentSite] = {s.name: s for s in sites}
         self.dim = sites[-1].stop
@@ -316,6 +317,21 @@ def _moves_with_latents(support: Constraint) -> bool:
             if isinstance(value, Constraint):
                 pending.append(value)
     return False
+
+
+def _check_log_prob_shapes(tr: Trace) -> None:
+    """Refuse, once before sampling, a site whose log density has a dim that no plate explains.
+
+    Data of shape (N, 1) inside ``plate("data", N)`` broadcasts to N x N terms: every
+    sample would then come from a wrong posterior, silently. MCMC scores its sites without
+    a trace (``scoring.py``), so the check the ELBOs make at each step is made here, on the
+    prototype run; it is a check of the model's structure, so it runs with validation off too.
+    """
+    for msg in tr.nodes.values():
+        if msg.kind in (SiteKind.SAMPLE, SiteKind.FACTOR) and msg.cond_indep_stack:
+            log_p = msg.fn.log_prob(msg.value)
+            if log_p.dim():
+                check_log_prob_shape(msg, log_p, "model")
 
 
 def _find_latent_sites(tr: Trace, model_name: str) -> list[LatentSite]:

@@ -159,3 +159,24 @@ def test_a_latent_site_that_appears_later_is_named():
     potential = Potential(grows)
     with pytest.raises(ValueError, match="latent site 'b' was not in the model's first run"):
         potential.energy_and_grad(torch.zeros(1))
+
+
+def test_a_column_of_data_inside_a_plate_is_refused_before_sampling():
+    """obs of shape (N, 1) in a plate of N would give NUTS an N x N likelihood, silently."""
+    import pplkit
+    import pplkit.distributions as dist
+    from pplkit.infer.mcmc import MCMC, NUTS
+
+    x = torch.linspace(-1, 1, 20)
+    y = (2 * x + 0.3 * torch.randn(20)).unsqueeze(-1)  # what df[["y"]].values gives
+
+    def model(x, y):
+        w = pplkit.sample("w", dist.Normal(0.0, 1.0))
+        with pplkit.plate("data", len(x)):
+            pplkit.sample("y", dist.Normal(w * x, 1.0), obs=y)
+
+    mcmc = MCMC(NUTS(model), num_samples=5, warmup_steps=5, disable_progbar=True)
+    with pytest.raises(ValueError, match=r"model site 'y': invalid log_prob shape \(20, 20\).*squeeze\(-1\)"):
+        mcmc.run(x, y)
+    mcmc.run(x, y.squeeze(-1))  # the fix the message names
+    assert mcmc.get_samples()["w"].shape == (5,)
