@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from typing import Any, Callable
 
+from pplkit.examples import linear_mean
+
 
 def numpyro_models() -> dict[str, Callable[..., Any]] | None:
     """``{"model", "hierarchical"}`` written with NumPyro, or None without numpyro and jax."""
@@ -28,7 +30,7 @@ def numpyro_models() -> dict[str, Callable[..., Any]] | None:
         b_r = numpyro.sample("bR", dist.Normal(0.0, 1.0))
         b_ar = numpyro.sample("bAR", dist.Normal(0.0, 1.0))
         sigma = numpyro.sample("sigma", dist.Uniform(0.0, 10.0))
-        mean = a + b_a * is_cont_africa + b_r * ruggedness + b_ar * is_cont_africa * ruggedness
+        mean = linear_mean(a, b_a, b_r, b_ar, is_cont_africa, ruggedness)  # plain arithmetic: works on JAX arrays
         with numpyro.plate("data", len(ruggedness)):
             return numpyro.sample("obs", dist.Normal(mean, sigma), obs=log_gdp)
 
