@@ -17,11 +17,11 @@ import numpy as np
 import torch
 from torch.distributions import Distribution
 
+from pplkit.distributions.util import unwrap_independent
 from pplkit.inspect import summarize_posterior
 
 from .draws import Draws
 from .plotgrid import PlotGrid, kde, subsample
-from .priors import _unwrap
 from .svgplot import COLORS, SvgFigure, limits, text_width
 
 __all__ = [
@@ -47,7 +47,7 @@ def first_element(samples: torch.Tensor) -> np.ndarray:
 
 def prior_density(fn: Distribution, grid: np.ndarray) -> np.ndarray | None:
     """The exact density of the first element of ``fn`` on ``grid``, or None if it has none to give."""
-    base, _ = _unwrap(fn)
+    base, _ = unwrap_independent(fn)
     if base.support is None or base.support.is_discrete or base.event_shape:
         return None
     base._validate_args = False  # our own copy from the trace: points outside the support get density 0

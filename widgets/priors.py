@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from torch.distributions import Distribution, Independent, constraints
+from torch.distributions import Distribution, constraints
 
 import pplkit.distributions as dist
+from pplkit.distributions.util import unwrap_independent
 
 __all__ = [
     "FAMILIES",
@@ -63,13 +64,6 @@ FAMILIES: dict[str, Family] = {
 _DOMAIN_BOUNDS = {"real": (-math.inf, math.inf), "positive": (0.0, math.inf), "unit_interval": (0.0, 1.0)}
 
 
-def _unwrap(d: Distribution) -> tuple[Distribution, int]:
-    """The base distribution under any ``.to_event`` wrappers, and how many dims they moved."""
-    ndims = 0
-    while isinstance(d, Independent):
-        ndims += d.reinterpreted_batch_ndims
-        d = d.base_dist
-    return d, ndims
 
 
 def domain_of(d: Distribution) -> str | None:
@@ -77,7 +71,7 @@ def domain_of(d: Distribution) -> str | None:
 
     None means discrete or multivariate supports, whose prior the explorer leaves alone.
     """
-    support = _unwrap(d)[0].support
+    support = unwrap_independent(d)[0].support
     if support is None:
         return None
     if support is constraints.real:
@@ -142,7 +136,7 @@ class PriorChoice:
         return make(**{name: torch.tensor(float(self.params[name])) for name in family.params})
 
     def __call__(self, original: Distribution) -> Distribution:
-        base, ndims = _unwrap(original)
+        base, ndims = unwrap_independent(original)
         new = self.distribution().expand(base.batch_shape)
         return new.to_event(ndims) if ndims else new
 
@@ -165,7 +159,7 @@ def _short(value: float) -> str:
 
 def prior_choice_of(d: Distribution) -> PriorChoice | None:
     """The choice that rebuilds ``d``, when its family is known and each parameter is one number."""
-    base, _ = _unwrap(d)
+    base, _ = unwrap_independent(d)
     family = FAMILIES.get(type(base).__name__)
     if family is None or not isinstance(base, family.cls):
         return None
@@ -180,7 +174,7 @@ def prior_choice_of(d: Distribution) -> PriorChoice | None:
 
 def mean_and_sd(d: Distribution, domain: str) -> tuple[float, float]:
     """Location and spread of ``d``, finite even for heavy tails (median and IQR-based fallbacks)."""
-    base, _ = _unwrap(d)
+    base, _ = unwrap_independent(d)
     try:
         mean = float(base.mean.reshape(-1)[0])
         sd = float(base.stddev.reshape(-1)[0])

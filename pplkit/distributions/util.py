@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+from torch.distributions import Distribution, Independent
 
 
 def sum_rightmost(value: torch.Tensor, dim: int) -> torch.Tensor:
@@ -69,3 +70,18 @@ def logsumexp(tensor: torch.Tensor, dim: int | tuple[int, ...] = -1, keepdim: bo
     peak = peak.masked_fill(~torch.isfinite(peak), 0.0)
     result = (tensor - peak).exp().sum(dim=dim, keepdim=True).log() + peak
     return result if keepdim else result.squeeze(dim)
+
+
+def unwrap_independent(fn: Distribution) -> tuple[Distribution, int]:
+    """The base distribution under any ``.to_event`` wrappers, and how many dims they moved.
+
+    >>> import pplkit.distributions as dist
+    >>> base, event_dims = unwrap_independent(dist.Normal(0.0, 1.0).expand([2, 3]).to_event(2))
+    >>> type(base).__name__, event_dims
+    ('Normal', 2)
+    """
+    event_dims = 0
+    while isinstance(fn, Independent):
+        event_dims += fn.reinterpreted_batch_ndims
+        fn = fn.base_dist
+    return fn, event_dims

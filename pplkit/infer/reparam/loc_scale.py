@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Sequence
 
 import torch
-from torch.distributions import Distribution, Independent, constraints
+from torch.distributions import Distribution, constraints
 
 from ...distributions import Delta
+from ...distributions.util import unwrap_independent
 from .reparam import Reparam, ReparamMessage, ReparamResult
 
 
@@ -40,7 +41,7 @@ class LocScaleReparam(Reparam):
         from ...primitives import param, sample
 
         name, fn = msg["name"], msg["fn"]
-        base, event_dim = _unwrap(fn)
+        base, event_dim = unwrap_independent(fn)
         if not (hasattr(base, "loc") and hasattr(base, "scale")):
             raise TypeError(
                 f"LocScaleReparam at site '{name}': {type(base).__name__} has no loc and scale; "
@@ -71,9 +72,3 @@ class LocScaleReparam(Reparam):
         return {"fn": new_fn, "value": value, "is_observed": True}
 
 
-def _unwrap(fn: Distribution) -> tuple[Distribution, int]:
-    event_dim = 0
-    while isinstance(fn, Independent):
-        event_dim += fn.reinterpreted_batch_ndims
-        fn = fn.base_dist
-    return fn, event_dim
