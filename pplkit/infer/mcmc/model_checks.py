@@ -18,6 +18,7 @@ import torch
 from ...handlers import block, condition, trace
 from ...runtime import SiteKind
 from ...trace import Trace, check_log_prob_shape
+from ...util import default_validate_args
 
 __all__ = ["check_log_prob_shapes", "non_finite_sites", "warn_data_outside_support"]
 
@@ -42,7 +43,9 @@ def warn_data_outside_support(tr: Trace) -> None:
 
     With validation off, torch scores such a value by the density's formula, often to a
     finite number, and NUTS samples a posterior of data the model cannot produce. Pyro's
-    MCMC runs on without a word; pplkit says so, once, naming the site.
+    MCMC runs on without a word; pplkit says so, once, naming the site. With validation
+    on (``MCMC(disable_validation=False)``) it is an error, as torch's own check would
+    raise, but naming the site.
     """
     for msg in tr.nodes.values():
         if msg.kind is not SiteKind.SAMPLE or not msg.is_observed:
@@ -56,14 +59,17 @@ def warn_data_outside_support(tr: Trace) -> None:
             continue
         outside = ~inside
         example = (value[outside] if outside.shape == value.shape else value).reshape(-1)[0]
-        warnings.warn(
-            f"observed site '{msg.name}': {int(outside.sum())} of its values (e.g. {float(example):g}) lie outside "
+        count = int(outside.sum())
+        message = (
+            f"observed site '{msg.name}': {count} of its values (e.g. {float(example):g}) "
+            f"{'lies' if count == 1 else 'lie'} outside "
             f"the support of its {type(msg.fn).__name__} ({msg.fn.support}); their density is zero, so the "
             "posterior MCMC samples is not one of this model and data. Check the data, or choose a distribution "
-            "whose support holds them",
-            UserWarning,
-            stacklevel=6,  # the user's mcmc.run(...) line
+            "whose support holds them"
         )
+        if default_validate_args():
+            raise ValueError(message)
+        warnings.warn(message, UserWarning, stacklevel=6)  # the user's mcmc.run(...) line
 
 
 def non_finite_sites(

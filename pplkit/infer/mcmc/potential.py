@@ -184,8 +184,8 @@ class Potential:
         self.model_kwargs = dict(model_kwargs or {})
         with torch.no_grad(), block():  # hidden from handlers outside, like every later run
             self.prototype: Trace = trace(model).get_trace(*self.model_args, **self.model_kwargs)
+        warn_data_outside_support(self.prototype)  # first: scoring such data would raise torch's unnamed error
         check_log_prob_shapes(self.prototype)
-        warn_data_outside_support(self.prototype)
         self.enumeration = plan_enumeration(self.prototype, max_plate_nesting)
         self._scored_model = model if self.enumeration is None else self.enumeration.wrap(model)
         summed_out = () if self.enumeration is None else self.enumeration.site_names
