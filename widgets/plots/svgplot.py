@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from html import escape
 
 __all__ = ["COLORS", "FONT_FAMILY", "Axes", "SvgFigure", "caption_svg", "limits", "nice_ticks", "palette",
-           "stack_svgs", "svg_size", "text_width", "with_badge"]
+           "readable_ticks", "stack_svgs", "svg_size", "text_width", "with_badge"]
 
 # One sans-serif family for every picture (the graphviz graph uses its first name too), and
 # no text under 12 px: what a projector at 1280x720 still shows legibly from the back row.
@@ -63,6 +63,25 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
         ticks.append(0.0 if abs(value) < step * 1e-9 else round(value, 12))
         value += step
     return ticks
+
+
+def readable_ticks(lo: float, hi: float, count: int = 5, at_least: int = 3, digits: int = 4) -> list[float]:
+    """:func:`nice_ticks`, but at least ``at_least`` of them with distinct labels, so a scale can be read.
+
+    Round steps sometimes leave one or two ticks in a range (0 and 0.5 in [0, 0.9] for
+    three ticks); then finer round steps are tried, and as a last resort the ends and middle.
+
+    Example::
+
+        nice_ticks(0.0, 0.9, 3), readable_ticks(0.0, 0.9, 3)   # ([0.0, 0.5], [0.0, 0.2, 0.4, 0.6, 0.8])
+    """
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+        return nice_ticks(lo, hi, count)
+    for n in range(count, count + 8):
+        ticks = nice_ticks(lo, hi, n)
+        if len({format_tick(t, digits) for t in ticks}) >= at_least:
+            return ticks
+    return [lo, (lo + hi) / 2, hi]
 
 
 def format_tick(value: float, digits: int = 4) -> str:
@@ -123,7 +142,7 @@ class Axes:
         f, bottom = self.figure, self.top + self.height
         f.add(f'<rect x="{self.left:.1f}" y="{self.top:.1f}" width="{self.width:.1f}" '
               f'height="{self.height:.1f}" fill="none" stroke="#ccc"/>')
-        for x in nice_ticks(*self.xlim, ticks):
+        for x in readable_ticks(*self.xlim, ticks):
             at, label = self.px(x), _fmt(x)
             half = text_width(label, FONT_PX["tick"]) / 2
             if at + half > f.width - 1:  # a label centred on the last tick would run off the picture
@@ -132,7 +151,7 @@ class Axes:
                 f.text(1, bottom + 14, label, anchor="start", cls="tick")
             else:
                 f.text(at, bottom + 14, label, anchor="middle", cls="tick")
-        y_ticks = nice_ticks(*self.ylim, ticks)
+        y_ticks = readable_ticks(*self.ylim, ticks)
         for y in y_ticks:
             f.text(self.left - 4, self.py(y) + 4, _fmt(y), anchor="end", cls="tick")
         if xlabel:

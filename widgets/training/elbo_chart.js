@@ -3,7 +3,10 @@
 // on the next animation frame and then acknowledges the batch, and the kernel sends
 // the next batch only after that ack (backpressure). A view announces itself with
 // "hello" and is sent the whole curve. When a run ends the whole curve also arrives in
-// the curve_* traits, which is all a saved notebook has.
+// the curve_* traits, which is all a saved notebook has. The axes (scale, range, ticks,
+// their labels, off-scale marks) are decided in the kernel and come with the points: a
+// batch carries the axes of the curve it completes, and the `axes` trait those of the
+// stored curve. This view only draws them; the static picture draws the same ones.
 // Hooks for tests: the root's data-status and data-verdict, polyline.pk-loss's data-n
 // (points drawn), .pk-step's text, .pk-off-scale marks.
 
@@ -11,13 +14,7 @@ const NS = "http://www.w3.org/2000/svg";
 const W = 600, H = 230;                               // main plot, in viewBox units
 const PAD = { left: 70, right: 26, top: 12, bottom: 40 };  // right: room for the last x tick
 const TERM_H = 120;
-const TERM_LABELS = { log_likelihood: "expected log-likelihood", kl: "KL(q \u2016 prior)" };
 const TERM_COLORS = { log_likelihood: "#2ca02c", kl: "#d62728" };
-
-function termRank(name) {
-  const i = Object.keys(TERM_LABELS).indexOf(name);
-  return i < 0 ? 99 : i;
-}
 
 // anywidget loads each view as one self-contained module (no relative imports),
 // so this decoder also stands in trajectories.js.
@@ -39,18 +36,6 @@ function el(tag, attrs = {}, parent = null, ns = NS) {
   return node;
 }
 
-function niceTicks(lo, hi, count) {
-  if (!isFinite(lo) || !isFinite(hi) || hi <= lo) return isFinite(lo) ? [lo] : [];
-  const raw = (hi - lo) / count;
-  const power = Math.pow(10, Math.floor(Math.log10(raw)));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw);
-  const ticks = [];
-  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) {
-    ticks.push(Math.abs(v) < step * 1e-9 ? 0 : v);
-  }
-  return ticks;
-}
-
 function fmt(v) {
   if (v === null || v === undefined || !isFinite(v)) return "\u2013";
   if (v === 0) return "0";
@@ -59,66 +44,36 @@ function fmt(v) {
   return Number(v.toPrecision(5)).toString();
 }
 
-function median(values) {
-  const s = Array.from(values).sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+// Where a value goes on an axis the kernel described (widgets/plots/axes.py decides the
+// scale, range, ticks, labels and off-scale marks; this view only draws them). The one
+// piece of arithmetic repeated here is the mapping itself: the view holds the points.
+function xFraction(axis, v) {
+  return (v - axis.lo) / (axis.hi - axis.lo || 1);
 }
 
-// The y axis of one panel: the same rules as YAxis in elbo_chart.py. "symlog" is linear
-// within the noise of the last tenth of the points around their median and logarithmic
-// beyond; "linear" spans every point; "zoom" spans the last 90% and reports the rest
-// as off the scale (marked, never silently clipped).
-function yAxis(values, requested) {
-  const finite = Array.from(values).filter((v) => isFinite(v));
-  const scale = finite.length ? requested : "linear";  // nothing to draw yet: a plain 0..1 frame
-  const tail = finite.length >= 20 ? finite.slice(Math.floor((finite.length * 9) / 10)) : finite;
-  const center = tail.length ? median(tail) : 0;
-  const spread = tail.length ? median(tail.map((v) => Math.abs(v - center))) * 1.4826 : 0;
-  const full = finite.length ? Math.max(...finite) - Math.min(...finite) : 0;
-  const gap = Math.max(spread, full * 1e-4, Math.abs(center) * 1e-9, 1e-12);
-  const kept = scale === "zoom" && finite.length >= 20 ? finite.slice(Math.floor(finite.length / 10)) : finite;
-  let lo = kept.length ? Math.min(...kept) : 0, hi = kept.length ? Math.max(...kept) : 1;
-  const t = (v) => {
-    if (scale !== "symlog") return v;
-    const d = (v - center) / gap;
-    return Math.sign(d) * Math.log10(1 + Math.abs(d));
-  };
-  const inverse = (u) => (scale !== "symlog" ? u : center + Math.sign(u) * gap * (Math.pow(10, Math.abs(u)) - 1));
-  let tLo = t(lo), tHi = t(hi);
-  if (tHi === tLo) { tLo -= 1; tHi += 1; }
-  const margin = (tHi - tLo) * 0.04;
-  tLo -= margin; tHi += margin;
-  lo = inverse(tLo); hi = inverse(tHi);
-  const fraction = (v) => (Math.min(Math.max(t(v), tLo), tHi) - tLo) / (tHi - tLo);
-  const offScale = [];
-  const top = kept.length ? Math.max(...kept) : Infinity;
-  Array.from(values).forEach((v, i) => { if (isFinite(v) && v > top) offScale.push(i); });
-  const ticks = (count) => {
-    if (scale !== "symlog") return niceTicks(lo, hi, count);
-    const candidates = new Set();
-    for (let p = Math.floor(Math.log10(gap)); p <= Math.ceil(Math.log10(hi - lo)); p++) {
-      const step = Math.pow(10, p), base = Math.round(center / step) * step;
-      for (const m of [-5, -2, -1, 0, 1, 2, 5]) candidates.add(Number((base + m * step).toPrecision(12)));
-    }
-    const spacing = (tHi - tLo) / (count + 1);
-    const kept = [];
-    for (const c of [...candidates].filter((c) => c >= lo && c <= hi).sort((a, b) => t(a) - t(b))) {
-      if (!kept.length || t(c) - t(kept[kept.length - 1]) >= spacing) kept.push(c);
-    }
-    return kept;
-  };
-  return { lo, hi, fraction, ticks, offScale };
+function yFraction(axis, v) {
+  let t = v;
+  if (axis.transform === "symlog") {
+    const d = (v - axis.center) / axis.gap;
+    t = Math.sign(d) * Math.log10(1 + Math.abs(d));
+  }
+  return (Math.min(Math.max(t, axis.t_lo), axis.t_hi) - axis.t_lo) / (axis.t_hi - axis.t_lo);
 }
+
+// Until the kernel's first description arrives: a plain 0..1 frame.
+const NO_AXIS = {
+  x: { lo: 0, hi: 1, ticks: [], labels: [] },
+  y: { transform: "linear", t_lo: 0, t_hi: 1, ticks: [], labels: [], mark_above: null, note: "" },
+  title: "",
+};
 
 // One plot panel: a frame, tick labels, polylines and off-scale marks, redrawn from arrays.
 class Panel {
-  constructor(svg, box, title) {
+  constructor(svg, box) {
     this.box = box;
     this.g = el("g", { class: "pk-panel" }, svg);
     this.axes = el("g", { class: "pk-axes" }, this.g);
     el("rect", { x: box.x, y: box.y, width: box.w, height: box.h, class: "pk-frame" }, this.g);
-    this.titleText = title;
     this.title = el("text", { x: box.x, y: box.y - 6, class: "pk-panel-title" }, this.g);
     this.lines = {};
     this.marks = el("g", { class: "pk-off-scale" }, this.g);
@@ -132,22 +87,23 @@ class Panel {
     return this.lines[name];
   }
 
-  draw(xs, series, xlim, scale, tickCount, scaleFrom) {
+  // `panel` is one of the kernel's panel descriptions; `markFrom` names the series whose
+  // points above the axis are marked.
+  draw(xs, series, panel, markFrom) {
     const { x, y, w, h } = this.box;
-    const [x0, x1] = xlim;
-    const axis = yAxis(series[scaleFrom], scale);
-    const px = (v) => x + ((v - x0) / (x1 - x0 || 1)) * w;
-    const py = (v) => y + h - axis.fraction(v) * h;
-    this.title.textContent = this.titleText ? (scale === "linear" ? this.titleText : `${this.titleText} (${scale})`) : "";
+    const px = (v) => x + xFraction(panel.x, v) * w;
+    const py = (v) => y + h - yFraction(panel.y, v) * h;
+    this.title.textContent = panel.title;
     this.axes.replaceChildren();
-    for (const t of axis.ticks(tickCount)) {
+    panel.y.ticks.forEach((t, i) => {
       el("line", { x1: x, x2: x + w, y1: py(t), y2: py(t), class: "pk-grid" }, this.axes);
-      el("text", { x: x - 5, y: py(t) + 4, "text-anchor": "end", class: "pk-tick" }, this.axes).textContent = fmt(t);
-    }
-    for (const t of niceTicks(x0, x1, tickCount)) {
+      el("text", { x: x - 5, y: py(t) + 4, "text-anchor": "end", class: "pk-tick" }, this.axes)
+        .textContent = panel.y.labels[i];
+    });
+    panel.x.ticks.forEach((t, i) => {
       el("text", { x: px(t), y: y + h + 16, "text-anchor": "middle", class: "pk-tick" }, this.axes)
-        .textContent = fmt(t);
-    }
+        .textContent = panel.x.labels[i];
+    });
     for (const [name, ys] of Object.entries(series)) {
       const poly = this.lines[name];
       if (!poly) continue;
@@ -159,15 +115,17 @@ class Panel {
       poly.setAttribute("data-n", String(pts.length));
     }
     this.marks.replaceChildren();
-    const off = axis.offScale;
+    const above = panel.y.mark_above;
+    const off = [];
+    if (above !== null && above !== undefined) {
+      series[markFrom].forEach((v, i) => { if (isFinite(v) && v > above && i < xs.length) off.push(i); });
+    }
     this.marks.setAttribute("data-n", String(off.length));
     if (off.length) {
       const d = off.map((i) => `M${px(xs[i]).toFixed(1)},${y + 1} l-3,6 h6 z`).join("");
       el("path", { d }, this.marks);
-      this.note.textContent = `\u25B2 ${off.length} points above ${fmt(axis.hi)}`;
-    } else {
-      this.note.textContent = "";
     }
+    this.note.textContent = off.length ? panel.y.note : "";
   }
 }
 
@@ -209,7 +167,7 @@ function render({ model, el: root }) {
   smoothWrap.append(" steps");
 
   const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, class: "pk-main", role: "img" }, box);
-  const main = new Panel(svg, { x: PAD.left, y: PAD.top + 10, w: W - PAD.left - PAD.right, h: H - PAD.top - 10 - PAD.bottom }, "");
+  const main = new Panel(svg, { x: PAD.left, y: PAD.top + 10, w: W - PAD.left - PAD.right, h: H - PAD.top - 10 - PAD.bottom });
   main.line("loss", "pk-loss");
   main.line("smoothed", "pk-smoothed");
   const xLabel = el("text", { x: PAD.left + (W - PAD.left - PAD.right) / 2, y: H - 4, "text-anchor": "middle", class: "pk-label" }, svg);
@@ -222,7 +180,9 @@ function render({ model, el: root }) {
 
   // The points this view holds, by series name ("steps", "elapsed", "loss", "smoothed", "term:<name>").
   let series = {};
+  let axes = null;  // the kernel's description of the axes of the points in `series`
   const fromTraits = () => {
+    axes = model.get("axes") || null;
     series = {
       steps: floats(model.get("curve_steps")), elapsed: floats(model.get("curve_elapsed")),
       loss: floats(model.get("curve_loss")), smoothed: floats(model.get("curve_smoothed")),
@@ -258,26 +218,24 @@ function render({ model, el: root }) {
   };
 
   const drawCurves = () => {
-    const byTime = model.get("x_axis") === "time";
-    const xs = (byTime ? series.elapsed : series.steps) || new Float64Array(0);
-    const scale = model.get("y_scale");
+    // the x values the axes were described for: steps, or seconds of training
+    const xs = series[(axes && axes.x_series) || "steps"] || new Float64Array(0);
     const loss = series.loss || new Float64Array(0), smoothed = series.smoothed || new Float64Array(0);
     empty.style.display = xs.length ? "none" : "";
-    xLabel.textContent = byTime ? "seconds of training" : "step";
-    const xlim = xs.length ? [Math.min(xs[0], 0), xs[xs.length - 1] || 1] : [0, 1];
-    main.titleText = "loss";
-    main.draw(xs, { loss, smoothed }, xlim, scale, 5, "loss");
-    // the formula's order: log-likelihood, then KL, then anything else
-    const names = Object.keys(series).filter((k) => k.startsWith("term:")).map((k) => k.slice(5))
-      .sort((a, b) => termRank(a) - termRank(b) || a.localeCompare(b));
-    termSvg.style.display = names.length ? "" : "none";
-    names.forEach((name, i) => {
+    const [mainAxes, ...termAxes] = (axes && axes.panels) || [NO_AXIS];
+    xLabel.textContent = (axes && axes.x_label) || "step";
+    main.draw(xs, { loss, smoothed }, mainAxes, "loss");
+    // the kernel lists the terms in the formula's order: log-likelihood, then KL, then anything else
+    const shown = termAxes.filter((panel) => series[`term:${panel.name}`]);
+    termSvg.style.display = shown.length ? "" : "none";
+    shown.forEach((panel, i) => {
+      const name = panel.name;
       if (!termPanels[name]) {
         const w = (W - PAD.left - PAD.right - 40) / 2;
-        termPanels[name] = new Panel(termSvg, { x: PAD.left + i * (w + 40), y: 24, w, h: 66 }, TERM_LABELS[name] || name);
+        termPanels[name] = new Panel(termSvg, { x: PAD.left + i * (w + 40), y: 24, w, h: 66 });
         termPanels[name].line(name, `pk-term pk-term-${name}`, TERM_COLORS[name]);
       }
-      termPanels[name].draw(xs, { [name]: series[`term:${name}`] }, xlim, scale, 3, name);
+      termPanels[name].draw(xs, { [name]: series[`term:${name}`] }, panel, name);
     });
   };
 
@@ -312,6 +270,7 @@ function render({ model, el: root }) {
       next[name] = merged;
     });
     series = next;
+    if (msg.axes) axes = msg.axes;
     pendingAck = msg.seq;
     scheduleCurves();
   };
@@ -319,23 +278,18 @@ function render({ model, el: root }) {
   // One sync message changes several traits at once; the readouts are cheap to redraw
   // per message, and the curves wait for the next frame, so one message costs one redraw.
   const onCurveTraits = () => { tracesDirty = true; scheduleCurves(); };
-  const curveTraits = ["curve_steps", "curve_elapsed", "curve_loss", "curve_smoothed", "curve_terms"];
-  const onAxis = () => scheduleCurves();
+  const curveTraits = ["curve_steps", "curve_elapsed", "curve_loss", "curve_smoothed", "curve_terms", "axes"];
 
   fromTraits();
   drawReadouts();
   drawCurves();
   model.on("change", drawReadouts);
   for (const name of curveTraits) model.on(`change:${name}`, onCurveTraits);
-  model.on("change:y_scale", onAxis);
-  model.on("change:x_axis", onAxis);
   model.on("msg:custom", onMessage);
   model.send({ kind: "hello" });
   return () => {
     model.off("change", drawReadouts);
     for (const name of curveTraits) model.off(`change:${name}`, onCurveTraits);
-    model.off("change:y_scale", onAxis);
-    model.off("change:x_axis", onAxis);
     model.off("msg:custom", onMessage);
     if (frame !== null) cancelAnimationFrame(frame);
   };

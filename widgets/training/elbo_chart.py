@@ -32,8 +32,9 @@ from typing import Any, Callable, Protocol, Sequence
 import anywidget
 import traitlets
 
+from ..plots.axes import YAxis, describe_panel, off_scale_points, x_fraction, y_fraction
 from ..plots.display import StaticPicture
-from ..plots.svgplot import COLORS, SvgFigure, format_tick, nice_ticks
+from ..plots.svgplot import COLORS, SvgFigure
 from .convergence import Convergence
 from .history import LossHistory, ScreenSeries
 
@@ -111,6 +112,10 @@ class ElboChart(StaticPicture, anywidget.AnyWidget):
     curve_elapsed = traitlets.Bytes(b"", help="Seconds of training at each point drawn.").tag(sync=True)
     curve_loss = traitlets.Bytes(b"", help="Loss of each point drawn (float64 bytes).").tag(sync=True)
     curve_smoothed = traitlets.Bytes(b"", help="Smoothed loss of each point drawn.").tag(sync=True)
+    axes = traitlets.Dict(
+        help="The axes of each panel of the stored curve (ranges, scale, ticks and their labels, off-scale marks), "
+             "computed in Python (widgets.plots.axes); the view only draws them. A batch of points carries its own."
+    ).tag(sync=True)
     curve_terms = traitlets.Dict(
         value_trait=traitlets.Bytes(), help="The ELBO's terms per point drawn, by name (float64 bytes)."
     ).tag(sync=True)
@@ -292,6 +297,7 @@ class ElboChart(StaticPicture, anywidget.AnyWidget):
         self.curve_loss = (screen.loss if screen else empty).tobytes()
         self.curve_smoothed = (screen.smoothed if screen else empty).tobytes()
         self.curve_terms = {name: v.tobytes() for name, v in screen.terms.items()} if screen else {}
+        self.axes = self.describe_axes(screen)
 
     def _forget_front_end_batches(self, screen: ScreenSeries) -> None:
         # The curve traits just carried every point: the browser holds them all.
@@ -318,7 +324,8 @@ class ElboChart(StaticPicture, anywidget.AnyWidget):
         self._sent[self._seq] = (screen.complete, screen.bucket_size)
         self._in_flight = (self._seq, now)
         self.bytes_sent += sum(b.nbytes for b in buffers)
-        self.send({"kind": "points", "seq": self._seq, "start": start, "names": names}, buffers)
+        self.send({"kind": "points", "seq": self._seq, "start": start, "names": names,
+                   "axes": self.describe_axes(screen)}, buffers)
 
     def _on_front_end_msg(self, _widget: Any, content: dict[str, Any], _buffers: Sequence[Any]) -> None:
         kind = content.get("kind") if isinstance(content, dict) else None
@@ -334,6 +341,36 @@ class ElboChart(StaticPicture, anywidget.AnyWidget):
                     self._sent = {k: v for k, v in self._sent.items() if k > seq}
                     if self._in_flight is not None and self._in_flight[0] <= seq:
                         self._in_flight = None
+
+    # -- the axes: decided here, drawn by the view and by the static picture ------------
+
+    def describe_axes(self, screen: ScreenSeries | None = None) -> dict[str, Any]:
+        """Every panel's axes for these points (default: the whole curve), as the view is sent them.
+
+        The loss panel comes first, then the ELBO's terms in the order of its formula; each
+        panel is :func:`widgets.plots.axes.describe_panel`'s description.
+        """
+        screen = self.history.screen() if screen is None else screen
+        xs = screen.elapsed if self.x_axis == "time" else screen.steps
+        xlim = (min(xs[0], 0.0) if xs else 0.0, xs[-1] if xs and xs[-1] > 0 else 1.0)
+        panels = [describe_panel("loss", "loss", screen.loss, xlim, self.y_scale, ticks=5)]
+        panels += [describe_panel(name, TERM_LABELS.get(name, name), screen.terms[name], xlim, self.y_scale, ticks=3)
+                   for name in _term_order(screen.terms)]
+        by_time = self.x_axis == "time"
+        return {"x_series": "elapsed" if by_time else "steps", "x_label": "seconds of training" if by_time else "step",
+                "panels": panels}
+
+    @traitlets.observe("y_scale", "x_axis")
+    def _on_axis_choice(self, change: dict[str, Any]) -> None:
+        # The view redraws when new axes arrive: the stored curve's, and the streamed points' next batch.
+        with self._lock:
+            if self.status in ("stopped", "done", "error"):
+                self.axes = self.describe_axes()
+                self.refresh_static_picture()
+            elif self._viewed:
+                self._send_points(force=True)
+            else:
+                self.axes = self.describe_axes()
 
     # -- the static picture -------------------------------------------------------------
 
@@ -352,18 +389,16 @@ class ElboChart(StaticPicture, anywidget.AnyWidget):
         for i, line in enumerate(verdict_lines):  # wrapped, never cut: the reason is the point
             fig.text(8, 34 + 17 * i, line, cls="verdict-ok" if self.converged else "verdict-bad")
         xs = list(screen.elapsed if self.x_axis == "time" else screen.steps)
-        xlim = (min(xs[0], 0.0) if xs else 0.0, xs[-1] if xs and xs[-1] > 0 else 1.0)
-        xlabel = "seconds of training" if self.x_axis == "time" else "step"
-        main = (70, top, 510, 150)
+        axes = self.describe_axes(screen)
+        main, *terms = axes["panels"]
         if xs:
-            _draw_panel(fig, main, xs, {"raw": list(screen.loss), "smoothed": list(screen.smoothed)}, xlim,
-                        self.y_scale, "loss", xlabel)
+            _draw_panel(fig, (70, top, 510, 150), xs, {"raw": list(screen.loss), "smoothed": list(screen.smoothed)},
+                        main, axes["x_label"])
         else:
             fig.text(325, top + 75, "no steps yet", anchor="middle")
-        for i, name in enumerate(_term_order(screen.terms)):
-            box = (70 + i * 290, top + 218, 220, 70)
-            _draw_panel(fig, box, xs, {name: list(screen.terms[name])}, xlim, self.y_scale,
-                        TERM_LABELS.get(name, name), "", ticks=3)
+        for i, panel in enumerate(terms):
+            name = panel["name"]
+            _draw_panel(fig, (70 + i * 290, top + 218, 220, 70), xs, {name: list(screen.terms[name])}, panel, "")
         return fig.to_svg()
 
 
@@ -375,115 +410,37 @@ _STATIC_STYLE = (
 )
 
 
-class YAxis:
-    """The y axis of one panel: where a value goes, the ticks, and which points are off the scale.
-
-    The same rules as the live view (elbo_chart.js ``yAxis``): "symlog" is linear within
-    ``gap`` (the noise of the last tenth of the points) of their median and logarithmic
-    beyond; "linear" spans every point; "zoom" spans the last 90% of points and lists the
-    earlier ones above it as off the scale.
-
-    Example::
-
-        axis = YAxis([700.0, 400.0, 260.0] + [250.0, 251.0] * 20, "symlog")
-        axis.off_scale, axis.lo < 250 < 700 < axis.hi     # ([], True)
-    """
-
-    def __init__(self, values: Sequence[float], scale: str) -> None:
-        finite = [v for v in values if math.isfinite(v)]
-        tail = finite[len(finite) * 9 // 10 :] if len(finite) >= 20 else finite
-        self.scale = scale
-        self.center = _median(tail) if tail else 0.0
-        spread = _median([abs(v - self.center) for v in tail]) * 1.4826 if tail else 0.0
-        full = (max(finite) - min(finite)) if finite else 0.0
-        self.gap = max(spread, full * 1e-4, abs(self.center) * 1e-9, 1e-12)
-        kept = finite[len(finite) // 10 :] if scale == "zoom" and len(finite) >= 20 else finite
-        lo, hi = (min(kept), max(kept)) if kept else (0.0, 1.0)
-        self.off_scale = [i for i, v in enumerate(values) if math.isfinite(v) and v > hi]
-        t_lo, t_hi = self.t(lo), self.t(hi)
-        if t_hi == t_lo:
-            t_lo, t_hi = t_lo - 1.0, t_hi + 1.0
-        margin = (t_hi - t_lo) * 0.04
-        self.lo, self.hi = self.inverse(t_lo - margin), self.inverse(t_hi + margin)
-        self.t_lo, self.t_hi = t_lo - margin, t_hi + margin
-
-    def t(self, v: float) -> float:
-        """The value's position on the (linear or symlog) axis scale."""
-        if self.scale != "symlog":
-            return v
-        d = (v - self.center) / self.gap
-        return math.copysign(math.log10(1.0 + abs(d)), d)
-
-    def inverse(self, t: float) -> float:
-        if self.scale != "symlog":
-            return t
-        return self.center + math.copysign(self.gap * (10.0 ** abs(t) - 1.0), t)
-
-    def fraction(self, v: float) -> float:
-        """0 at the bottom of the panel, 1 at the top; off-scale values stay at the top edge."""
-        return (min(max(self.t(v), self.t_lo), self.t_hi) - self.t_lo) / (self.t_hi - self.t_lo)
-
-    def ticks(self, count: int = 5) -> list[float]:
-        if self.scale != "symlog":
-            return nice_ticks(self.lo, self.hi, count)
-        # Round values at every power of ten from the noise to the whole range, kept where
-        # they stand far enough apart on the axis: dense near the level, sparse up the descent.
-        candidates: set[float] = set()
-        for power in range(math.floor(math.log10(self.gap)), math.ceil(math.log10(self.hi - self.lo)) + 1):
-            p = 10.0 ** power
-            base = round(self.center / p) * p
-            candidates.update(round(base + m * p, 12) for m in (-5, -2, -1, 0, 1, 2, 5))
-        spacing = (self.t_hi - self.t_lo) / (count + 1)
-        ticks: list[float] = []
-        for tick in sorted((c for c in candidates if self.lo <= c <= self.hi), key=self.t):
-            if not ticks or self.t(tick) - self.t(ticks[-1]) >= spacing:
-                ticks.append(tick)
-        return ticks
-
-
 def _draw_panel(fig: SvgFigure, box: tuple[float, float, float, float], xs: list[float],
-                series: dict[str, list[float]], xlim: tuple[float, float], scale: str, title: str,
-                xlabel: str, ticks: int = 5) -> None:
-    """One panel of the static picture: frame, ticks, lines, and marks for off-scale points."""
+                series: dict[str, list[float]], panel: dict[str, Any], xlabel: str) -> None:
+    """One panel of the static picture, drawn from its description: frame, ticks, lines, off-scale marks."""
     left, top, width, height = box
-    first = next(iter(series.values()))
-    axis = YAxis(first, scale)
+    x, y = panel["x"], panel["y"]
 
-    def px(x: float) -> float:
-        return left + (x - xlim[0]) / ((xlim[1] - xlim[0]) or 1.0) * width
+    def px(value: float) -> float:
+        return left + x_fraction(x, value) * width
 
-    def py(v: float) -> float:
-        return top + height - axis.fraction(v) * height
+    def py(value: float) -> float:
+        return top + height - y_fraction(y, value) * height
 
     fig.add(f'<rect x="{left}" y="{top}" width="{width}" height="{height}" fill="none" stroke="#ccc"/>')
-    for y in axis.ticks(ticks):
-        fig.add(f'<line x1="{left}" x2="{left + width}" y1="{py(y):.1f}" y2="{py(y):.1f}" stroke="#eee"/>')
-        fig.text(left - 5, py(y) + 4, _fmt(y), anchor="end", cls="tick")
-    for x in nice_ticks(*xlim, ticks):
-        fig.text(px(x), top + height + 15, _fmt(x), anchor="middle", cls="tick")
+    for tick, label in zip(y["ticks"], y["labels"]):
+        fig.add(f'<line x1="{left}" x2="{left + width}" y1="{py(tick):.1f}" y2="{py(tick):.1f}" stroke="#eee"/>')
+        fig.text(left - 5, py(tick) + 4, label, anchor="end", cls="tick")
+    for tick, label in zip(x["ticks"], x["labels"]):
+        fig.text(px(tick), top + height + 15, label, anchor="middle", cls="tick")
     if xlabel:
         fig.text(left + width / 2, top + height + 32, xlabel, anchor="middle", cls="label")
-    fig.text(left, top - 6, f"{title} ({scale} scale)" if scale != "linear" else title, cls="label")
+    fig.text(left, top - 6, panel["title"], cls="label")
     for name, ys in series.items():
         color = COLORS.get(name, COLORS["posterior"])
-        points = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in zip(xs, ys) if math.isfinite(y))
+        points = " ".join(f"{px(a):.1f},{py(b):.1f}" for a, b in zip(xs, ys) if math.isfinite(b))
         stroke = 2.0 if name == "smoothed" else 1.2
         fig.add(f'<polyline points="{points}" fill="none" stroke="{color}" stroke-width="{stroke}"/>')
-    if axis.off_scale:
-        marks = "".join(f'<path d="M{px(xs[i]):.1f},{top + 1:.1f} l-3,6 h6 z"/>' for i in axis.off_scale)
+    off_scale = off_scale_points(y, next(iter(series.values())))
+    if off_scale:
+        marks = "".join(f'<path d="M{px(xs[i]):.1f},{top + 1:.1f} l-3,6 h6 z"/>' for i in off_scale)
         fig.add(f'<g class="pk-off-scale" fill="#a11d1d">{marks}</g>')
-        fig.text(left + width - 4, top + 16, f"▲ {len(axis.off_scale)} points above {_fmt(axis.hi)}",
-                 anchor="end", cls="note")
-
-
-def _fmt(value: float) -> str:
-    return format_tick(value, digits=5)  # a loss of 1,234.5 keeps its units digit
-
-
-def _median(values: Sequence[float]) -> float:
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+        fig.text(left + width - 4, top + 16, y["note"], anchor="end", cls="note")
 
 
 def _term_order(terms: dict[str, Any]) -> list[str]:

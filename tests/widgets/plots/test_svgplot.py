@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from widgets.plots.svgplot import SvgFigure, limits, nice_ticks, stack_svgs
+from widgets.plots.svgplot import SvgFigure, format_tick, limits, nice_ticks, readable_ticks, stack_svgs
 
 
 @pytest.mark.parametrize(
@@ -62,3 +62,10 @@ def test_stack_svgs_reads_pixel_and_point_sizes():
     root = ET.fromstring(stack_svgs([a, b]))
     assert float(root.get("width")) == 200.0
     assert float(root.get("height")) == pytest.approx(100 + 8 + 100 + 8)
+
+
+@pytest.mark.parametrize("lo, hi", [(0.0, 0.9), (0.0, 1.08e-12), (998.0, 1002.0), (-2e-4, 2e-4), (0.0, 5.4)])
+def test_readable_ticks_give_at_least_three_distinct_labels(lo, hi):
+    ticks = readable_ticks(lo, hi, 3)
+    labels = [format_tick(t) for t in ticks]
+    assert len(set(labels)) == len(labels) >= 3 and all(lo <= t <= hi for t in ticks)

@@ -306,3 +306,57 @@ def test_mark_convergence_shows_the_verdict_and_a_new_run_clears_it():
     assert chart.converged is True and chart.verdict == "converged"
     chart.start(total_steps=10)
     assert chart.verdict == "" and chart.converged is None
+
+
+def static_tick_labels(svg: str) -> list[list[str]]:
+    """The y tick labels of each panel of the static picture, in drawing order."""
+    import re
+
+    panels = re.split(r'<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="[\d.]+" fill="none"', svg)[1:]
+    return [re.findall(r'text-anchor="end" class="tick">([^<]*)<', panel) for panel in panels]
+
+
+@pytest.mark.parametrize("y_scale", ["symlog", "linear", "zoom"])
+def test_the_static_picture_draws_the_axes_the_view_is_sent(comms, clock, y_scale):
+    chart = ElboChart(y_scale=y_scale)
+    sent = comms.of(chart)
+    front_end(chart, "hello")
+    for step, loss in enumerate(descent(), start=1):
+        clock.advance(0.01)
+        chart(Record(step, loss, step * 1e-3, {"log_likelihood": -loss, "kl": 3.0 + step * 1e-3}))
+        if step % 100 == 0:
+            front_end(chart, "ack", seq=points(sent)[-1][0]["seq"])
+    content, series = points(sent)[-1]
+    streamed = content["axes"]  # a batch carries the axes of the curve it completes
+    assert streamed["panels"][0]["x"]["hi"] == series["steps"][-1] < 800
+    chart.finish("done")
+    stored = chart.axes
+    assert [p["name"] for p in stored["panels"]] == ["loss", "log_likelihood", "kl"]
+    assert static_tick_labels(chart.static_svg()) == [p["y"]["labels"] for p in stored["panels"]]
+    assert all(len(p["y"]["labels"]) >= 3 for p in stored["panels"])
+
+
+def test_choosing_another_axis_after_the_run_sends_new_axes(comms):
+    chart = ElboChart()
+    for step, loss in enumerate(descent(), start=1):
+        chart(Record(step, loss, step * 0.5))
+    chart.finish("done")
+    symlog = chart.axes
+    chart.y_scale, chart.x_axis = "linear", "time"
+    assert chart.axes != symlog and chart.axes["x_series"] == "elapsed"
+    assert chart.axes["panels"][0]["y"]["transform"] == "linear"
+    assert chart.axes["panels"][0]["x"]["hi"] == pytest.approx(400.0)
+    assert static_tick_labels(chart.static_svg())[0] == chart.axes["panels"][0]["y"]["labels"]
+
+
+def test_the_view_holds_no_axis_rules():
+    # The rules live in widgets/plots/axes.py only: the view maps values with the numbers it is sent.
+    from pathlib import Path
+
+    import widgets.training.elbo_chart as module
+
+    view = (Path(module.__file__).parent / "elbo_chart.js").read_text()
+    for rule in ("niceTicks", "median", "1.4826", "[-5, -2, -1, 0, 1, 2, 5]", "toPrecision(12)", "* 0.04",
+                 "slice(Math.floor"):
+        assert rule not in view, f"elbo_chart.js still decides its axes ({rule!r})"
+    assert "yFraction" in view and "panel.y.labels" in view

@@ -93,3 +93,27 @@ def test_site_names_are_escaped_in_ids_labels_and_tooltips():
     assert any(t.startswith('corr(a<b, c&"d)') for t in titles)
     grid = ET.fromstring(marginal_grid_svg([_entry('x"<y')]))
     assert [g.get("id") for g in grid.iter(f"{SVG}g") if g.get("id")] == ['marginal:x"<y']
+
+
+PRIORS_ALONE = {
+    "Normal(0, 1)": dist.Normal(0.0, 1.0), "Normal(1000, 1)": dist.Normal(1000.0, 1.0),
+    "Normal(0, 1e-4)": dist.Normal(0.0, 1e-4), "Gamma(0.5, 1)": dist.Gamma(0.5, 1.0),
+    "Beta(0.5, 0.5)": dist.Beta(0.5, 0.5), "HalfCauchy(1)": dist.HalfCauchy(1.0), "Cauchy(0, 1)": dist.Cauchy(0.0, 1.0),
+    "Uniform(0, 10)": dist.Uniform(0.0, 10.0), "LogNormal(0, 2)": dist.LogNormal(0.0, 2.0),
+    "InverseGamma(1, 1)": dist.InverseGamma(1.0, 1.0), "Exponential(1)": dist.Exponential(1.0),
+}
+
+
+@pytest.mark.parametrize("name", PRIORS_ALONE)
+def test_a_prior_drawn_at_its_own_scale_has_a_readable_scale(name):
+    # The model view's "prior of a, at its own scale" once showed a lone "0" on its y axis.
+    prior = PRIORS_ALONE[name]
+    torch.manual_seed(0)
+    entry = {"site": "a", "prior_fn": prior, "prior": prior.sample((300,)).numpy(), "posterior": None,
+             "reference": None, "exact_prior": True, "fixed": None, "label": "prior of a, at its own scale"}
+    root = ET.fromstring(marginal_svg(entry, width=320, height=160))
+    ticks = [t for t in root.iter(f"{SVG}text") if t.get("class") == "tick"]
+    y_labels = [t.text for t in ticks if t.get("text-anchor") == "end"]
+    x_labels = [t.text for t in ticks if t.get("text-anchor") != "end"]
+    assert len(set(y_labels)) == len(y_labels) >= 3, y_labels
+    assert len(set(x_labels)) == len(x_labels) >= 3, x_labels
