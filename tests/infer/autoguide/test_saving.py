@@ -11,7 +11,7 @@ import pplkit
 import pplkit.distributions as dist
 from pplkit import plate, sample
 from pplkit.infer import SVI, Trace_ELBO
-from pplkit.infer.autoguide import AutoDelta, AutoDiagonalNormal, AutoMultivariateNormal, AutoNormal
+from pplkit.infer.autoguide import AutoDelta, AutoDiagonalNormal, AutoIAFNormal, AutoMultivariateNormal, AutoNormal
 from pplkit.optim import Adam
 
 
@@ -29,7 +29,9 @@ def _round_trip(guide):
     return torch.load(buffer, weights_only=False)
 
 
-@pytest.mark.parametrize("guide_class", [AutoDelta, AutoNormal, AutoDiagonalNormal, AutoMultivariateNormal])
+@pytest.mark.parametrize(
+    "guide_class", [AutoDelta, AutoNormal, AutoDiagonalNormal, AutoMultivariateNormal, AutoIAFNormal]
+)
 def test_a_loaded_guide_gives_the_same_samples_with_the_same_seed(guide_class):
     guide = guide_class(model)
     svi = SVI(model, guide, Adam({"lr": 0.05}), Trace_ELBO())
