@@ -296,7 +296,7 @@ def _constrain(unconstrained: torch.Tensor, constraint: Constraint) -> torch.Ten
         value = transform_to(constraint)(unconstrained)
     # Pyro's params answer ``value.unconstrained()`` with their leaf; a weak reference,
     # so that a value kept by the user does not keep a popped param alive.
-    value.unconstrained = weakref.ref(unconstrained)  # type: ignore[attr-defined]
+    value.unconstrained = LeafRef(unconstrained)  # type: ignore[attr-defined]
     return value
 
 
@@ -321,8 +321,28 @@ def _unconstrain(name: str, init: Init, constraint: Constraint) -> torch.Tensor:
 
 def _answers_unconstrained(leaf: torch.Tensor) -> torch.Tensor:
     """Give a leaf Pyro's ``.unconstrained()``, for the reads where the value is the leaf itself."""
-    leaf.unconstrained = weakref.ref(leaf)  # type: ignore[attr-defined]
+    leaf.unconstrained = LeafRef(leaf)  # type: ignore[attr-defined]
     return leaf
+
+
+class LeafRef:
+    """What ``value.unconstrained`` holds: a weak reference to the param's leaf that survives pickling.
+
+    ``torch.save`` of a module pickles each parameter's attributes, and a plain
+    ``weakref.ref`` cannot be pickled. The pickled reference comes back empty (calling
+    it gives None): the store binds a fresh one when it adopts the loaded leaf.
+    """
+
+    __slots__ = ("_ref",)
+
+    def __init__(self, leaf: torch.Tensor | None = None) -> None:
+        self._ref = None if leaf is None else weakref.ref(leaf)
+
+    def __call__(self) -> torch.Tensor | None:
+        return None if self._ref is None else self._ref()
+
+    def __reduce__(self) -> tuple[type, tuple[()]]:
+        return (LeafRef, ())
 
 
 def _check_support(name: str, value: torch.Tensor, constraint: Constraint) -> None:

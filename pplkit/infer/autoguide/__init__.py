@@ -3,7 +3,8 @@
 ``AutoNormal`` (mean-field, readable params per site), ``AutoDelta`` (MAP),
 ``AutoDiagonalNormal``, ``AutoMultivariateNormal`` and
 ``AutoLowRankMultivariateNormal`` (one packed vector of all latents),
-``AutoLaplaceApproximation`` and ``AutoGuideList`` (parts for parts of the model).
+``AutoIAFNormal`` (a normalizing flow over that vector), ``AutoLaplaceApproximation``
+and ``AutoGuideList`` (parts for parts of the model).
 Each is called like the model and returns a dict of constrained samples; each has ``median()`` and ``quantiles(qs)``.
 """
 
@@ -12,6 +13,7 @@ from .continuous import AutoContinuous
 from .delta import AutoDelta
 from .diagonal_normal import AutoDiagonalNormal
 from .guide_list import AutoCallable, AutoGuideList
+from .iaf_normal import AutoIAFNormal
 from .initialization import (
     InitMessenger,
     init_to_feasible,
@@ -33,6 +35,7 @@ __all__ = [
     "AutoDiagonalNormal",
     "AutoGuide",
     "AutoGuideList",
+    "AutoIAFNormal",
     "AutoLaplaceApproximation",
     "AutoLowRankMultivariateNormal",
     "AutoMultivariateNormal",
