@@ -134,9 +134,13 @@ def _instance_step_is_plain(optimizer: torch.optim.Optimizer) -> bool:
 def eager_step(optimizer: torch.optim.Optimizer, *args: Any, **kwargs: Any) -> Any:
     """``optimizer.step(*args, **kwargs)``, without importing ``torch._dynamo`` when nothing compiles.
 
-    Example::
+    Example (the same update as ``.step()``):
 
-        eager_step(torch.optim.Adam([w], lr=0.1))   # same update as .step()
+    >>> w = torch.tensor(1.0, requires_grad=True)
+    >>> w.grad = torch.tensor(2.0)
+    >>> eager_step(torch.optim.SGD([w], lr=0.5))
+    >>> w.item()
+    0.0
     """
     raw = _undecorated_step(type(optimizer))
     if (
