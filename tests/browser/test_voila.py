@@ -2,8 +2,9 @@
 
 Checked in headless chromium: the time from opening the page to the first picture (the
 explorer's model graph), that the first fit starts only once the page is shown and then
-finishes, a browser console free of errors and warnings (version mismatches included), and
-that the kernel of a closed tab is shut down by the culler of demo/voila.json.
+finishes, a browser console free of errors and warnings (version mismatches included), no
+request to any host but the loopback server, and that the kernel of a closed tab is shut
+down by the culler of demo/voila.json.
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ def test_dashboard_first_picture_clean_console_and_culled_kernel(serve_voila, pa
     assert DASHBOARD.is_file(), f"{DASHBOARD.relative_to(ROOT)} is missing: `make demo` has no dashboard to serve"
     makefile = (ROOT / "Makefile").read_text()
     assert "cd demo && " in makefile and "voila dashboard.ipynb" in makefile
+    # serve_voila gives Voila the same JUPYTER_PATH (pplkit's template, the pinned widget front end).
+    assert "JUPYTER_PATH=$(VOILA_JUPYTER_PATH)" in makefile and "voila-frontend" in makefile
 
     server = serve_voila(DASHBOARD)
     console: list[str] = []
