@@ -3,7 +3,8 @@
 ``AutoNormal`` (mean-field, readable params per site), ``AutoDelta`` (MAP),
 ``AutoDiagonalNormal``, ``AutoMultivariateNormal`` and
 ``AutoLowRankMultivariateNormal`` (one packed vector of all latents),
-``AutoIAFNormal`` (a normalizing flow over that vector), ``AutoLaplaceApproximation``
+``AutoIAFNormal`` (a normalizing flow over that vector), ``AutoStructured`` (a chosen
+conditional per site, sites shifted by others), ``AutoLaplaceApproximation``
 and ``AutoGuideList`` (parts for parts of the model).
 Each is called like the model and returns a dict of constrained samples; each has ``median()`` and ``quantiles(qs)``.
 """
@@ -27,6 +28,7 @@ from .laplace import AutoLaplaceApproximation
 from .low_rank import AutoLowRankMultivariateNormal
 from .multivariate_normal import AutoMultivariateNormal
 from .normal import AutoNormal
+from .structured import AutoStructured
 
 __all__ = [
     "AutoCallable",
@@ -40,6 +42,7 @@ __all__ = [
     "AutoLowRankMultivariateNormal",
     "AutoMultivariateNormal",
     "AutoNormal",
+    "AutoStructured",
     "InitMessenger",
     "LatentSite",
     "init_to_feasible",

@@ -371,8 +371,8 @@ class _AdoptGuideParams(Handler):
         self.start = guide.prefix + "."
 
     def process(self, msg: Message) -> None:
-        if msg.kind is not SiteKind.PARAM or not msg.name.startswith(self.start):
-            return
+        if msg.kind is not SiteKind.PARAM or not msg.name.startswith(self.start) or "$$$" in msg.name:
+            return  # "$$$": a torch module's weight (pplkit.module), which that module holds already
         store = current_param_store()
         name = msg.name
         if name not in store:
