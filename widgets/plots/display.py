@@ -32,10 +32,15 @@ def default_blocking() -> bool:
 
     Blocking outside a kernel (nothing else would run the loop) and when the ``CI``
     environment variable is set: nbclient runs cells one after the other, so a later
-    cell must see a finished fit.
+    cell must see a finished fit. ``PPLKIT_WIDGETS_BLOCKING=1`` asks for the same without
+    ``CI``, whose presence makes the tutorials take their short test settings
+    (``scripts/render_tutorials.py`` renders them at their own settings that way).
     """
-    ci = os.environ.get("CI", "").strip().lower()
-    return not in_kernel() or ci not in ("", "0", "false", "no")
+    return not in_kernel() or _set("CI") or _set("PPLKIT_WIDGETS_BLOCKING")
+
+
+def _set(variable: str) -> bool:
+    return os.environ.get(variable, "").strip().lower() not in ("", "0", "false", "no")
 
 
 class StaticPicture:
