@@ -23,6 +23,7 @@ from typing import Any, Iterator, Sequence
 import torch
 
 from .runtime import Handler, Message, PlateFrame, SiteKind, apply_stack, get_handler_stack
+from .util import one_random_draw
 
 __all__ = ["plate", "plate_stack", "broadcast_to_plates"]
 
@@ -40,6 +41,7 @@ class _Subsample(torch.distributions.Distribution):
         self.device = device
         super().__init__(torch.Size(), torch.Size(), validate_args=False)
 
+    @one_random_draw  # a compiled ELBO draws the indices ahead of its graph
     def sample(self, sample_shape: torch.Size | list[int] | tuple[int, ...] = torch.Size()) -> torch.Tensor:
         size, k = self.size, self.subsample_size
         if k == size:
