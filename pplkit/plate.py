@@ -219,11 +219,14 @@ class plate(Handler):
             return self.requested_dim
         return next(d for d in itertools.count(-1, -1) if d not in used)
 
+    def frame(self) -> PlateFrame:
+        """What a site inside this plate records of it now (``cond_indep_stack`` entries)."""
+        return PlateFrame(self.name, self.dim, self.subsample_size, self.size, self._counter)
+
     def process(self, msg: Message) -> None:
         if msg.kind is SiteKind.PLATE:
             return
-        frame = PlateFrame(self.name, self.dim, self.subsample_size, self.size, self._counter)
-        msg.cond_indep_stack = (frame, *msg.cond_indep_stack)
+        msg.cond_indep_stack = (self.frame(), *msg.cond_indep_stack)
         if msg.kind.is_sample_like:
             if self.is_subsampled:
                 msg.scale = msg.scale * (self.size / self.subsample_size)
