@@ -53,7 +53,7 @@ class replay(Handler):
             return
         if recorded.kind is not msg.kind or recorded.is_observed:
             what = "observed" if recorded.is_observed else f"a {recorded.kind.value} site"
-            raise ValueError(
+            raise RuntimeError(  # the type Pyro raises
                 f"replay: site '{msg.name}' is a latent {msg.kind.value} site here but {what} in the replayed "
                 "trace; a guide must sample each latent site of the model and observe nothing"
             )
