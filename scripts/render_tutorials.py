@@ -45,7 +45,7 @@ PICTURES = ("image/svg+xml", "image/png")
 CELL_TIMEOUT_S = 900
 RENDER_ENV = {
     "PPLKIT_WIDGETS_BLOCKING": "1",
-    "OMP_NUM_THREADS": "1",  # the same numbers on a busy machine as on a quiet one
+    "OMP_NUM_THREADS": "1",  # one thread: the same float sums on any machine, no stalls on a busy one
     "PYTHONHASHSEED": "0",
 }
 _ADDRESS = re.compile(r" at 0x[0-9a-f]+>")
