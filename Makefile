@@ -39,12 +39,19 @@ $(VENV)/.learner: $(BIN)/python pyproject.toml scripts/install_torch.py scripts/
 	scripts/lab-settings.sh $(VENV)
 	touch $@
 
-$(VENV)/.dev: $(VENV)/.learner
+$(VENV)/.dev: $(VENV)/.learner $(VENV)/voila-frontend
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $@
 
-$(VENV)/.demo: $(VENV)/.learner
+$(VENV)/.demo: $(VENV)/.learner $(VENV)/voila-frontend
 	$(BIN)/pip install -q -e ".[demo]"
+	touch $@
+
+# Voila's own copy of the widgets' browser code, built for the JupyterLab that Voila bundles
+# (demo/frontend-requirements.txt says why). It stays out of the learners' JupyterLab: only
+# the Voila process gets it, through VOILA_JUPYTER_PATH (the browser tests do the same).
+$(VENV)/voila-frontend: $(BIN)/python demo/frontend-requirements.txt
+	$(BIN)/pip install -q --no-deps --upgrade --target $@ -r demo/frontend-requirements.txt
 	touch $@
 
 workspace:
@@ -61,11 +68,14 @@ test:
 	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
 
 # demo/voila.json (Voila reads it from the folder it starts in) preheats a kernel, so the
-# first visitor sees the explorer at once, and culls the kernels of closed tabs.
+# first visitor sees the explorer at once, culls the kernels of closed tabs, and picks the
+# pplkit template (demo/jupyter/voila/templates/pplkit: Voila's, minus its CDN links).
+VOILA_JUPYTER_PATH := $(abspath demo/jupyter):$(abspath $(VENV))/voila-frontend/share/jupyter
 demo:
 	@$(SYSTEM_DEPS) venv graphviz compiler
 	@$(MAKE) --no-print-directory $(VENV)/.demo
-	cd demo && $(abspath $(BIN))/voila dashboard.ipynb --Voila.ip=127.0.0.1 --port=$(DEMO_PORT) --no-browser
+	cd demo && JUPYTER_PATH=$(VOILA_JUPYTER_PATH) $(abspath $(BIN))/voila dashboard.ipynb \
+		--Voila.ip=127.0.0.1 --port=$(DEMO_PORT) --no-browser
 
 # Readers of the repository see the tutorials' pictures without running them; learners get
 # copies without these outputs (make workspace). tests/scripts/test_render_tutorials.py says

@@ -12,6 +12,7 @@ from . import distributions, handlers, infer, nn, optim, poutine
 from .handlers import condition, do
 from .inspect import render_model
 from .nn import module
+from .nn.module import random_module
 from .params import ParamStore, clear_param_store, get_param_store, use_param_store
 from .plate import plate, plate_stack
 from .primitives import deterministic, factor, param, sample
@@ -45,6 +46,7 @@ __all__ = [
     "plate",
     "plate_stack",
     "poutine",
+    "random_module",
     "render_model",
     "sample",
     "set_rng_seed",

@@ -20,6 +20,7 @@ from .discrete import infer_discrete
 from .elbo import ELBO, NonFiniteLossError, Trace_ELBO
 from .enum import config_enumerate
 from .importance import EmpiricalMarginal, Importance
+from .jit_elbo import JitTrace_ELBO, JitTraceMeanField_ELBO
 from .mcmc import HMC, MCMC, NUTS
 from .predictive import Predictive
 from .svi import SVI, StepRecord
@@ -44,6 +45,8 @@ __all__ = [
     "AutoNormal",
     "EmpiricalMarginal",
     "Importance",
+    "JitTraceMeanField_ELBO",
+    "JitTrace_ELBO",
     "MHResampler",
     "NonFiniteLossError",
     "Predictive",

@@ -20,6 +20,7 @@ from ..handlers import condition, trace
 from ..plate import plate
 from ..runtime import SiteKind
 from ..trace import Trace
+from .discrete import CONDITIONED_INSIDE
 from .explain import check_samples_fit_plates
 from .util import call_user_fn, guess_max_plate_nesting, tracing_for_structure
 
@@ -171,14 +172,21 @@ def _predict(
             f"Predictive: the model has no sample site(s) {unknown}; those samples were not used", stacklevel=3
         )
     shapes = _site_shapes(structure, samples, num_samples, nesting, return_sites)
+    conditioned_inside = getattr(fn, CONDITIONED_INSIDE, None)  # an infer_discrete model
+    if parallel and conditioned_inside is not None:
+        raise ValueError(
+            "Predictive(parallel=True) cannot run an infer_discrete model: the plate of the samples would take "
+            "the dim its enumeration uses. Use parallel=False (the default)"
+        )
     if parallel:
         tr, returned = _vectorized_run(fn, conditioning, num_samples, nesting, args, kwargs, role)
         return _gather_vectorized(tr, returned, shapes)
     collected: dict[str, list[torch.Tensor]] = {name: [] for name in shapes}
     for i in range(num_samples):
         draw = {name: value[i] for name, value in conditioning.items()}
+        run = fn if conditioned_inside is None else conditioned_inside(draw)
         with trace() as tracer, condition(data=draw):
-            returned = call_user_fn(fn, role, args, kwargs)
+            returned = call_user_fn(run, role, args, kwargs)
         for name in shapes:
             value = returned if name == _RETURN else tracer.trace.nodes[name].value
             collected[name].append(torch.as_tensor(value))

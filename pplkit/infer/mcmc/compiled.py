@@ -22,24 +22,18 @@ with zero momentum leaves the position where it is.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
-import warnings
-from typing import Any, Callable
+from typing import Callable
 
 import torch
 
-from ...util import default_validate_args
+from ..compile_util import JitWarning, checks_off_while_tracing, compile_graph, why_not_traceable
 from .hamiltonian import Integrator, MassMatrix, PhasePoint
 
 __all__ = ["CompiledIntegrator", "CompiledStep", "JitWarning", "compile_step"]
 
 NegLogJoint = Callable[[torch.Tensor], torch.Tensor]
-
-
-class JitWarning(UserWarning):
-    """``jit_compile=True`` could not compile the model, and pplkit ran it eagerly instead."""
 
 
 def step_function(energy: NegLogJoint, dense: bool) -> Callable[..., tuple[torch.Tensor, ...]]:
@@ -64,25 +58,6 @@ def step_function(energy: NegLogJoint, dense: bool) -> Callable[..., tuple[torch
         return position, momentum, velocity, grad, torch.stack([potential, kinetic])
 
     return step
-
-
-@contextlib.contextmanager
-def _torch_validation_off_while_tracing() -> Any:
-    """Turn torch's own argument checks off for the seconds of tracing, when pplkit's are off.
-
-    Distributions that torch builds inside pplkit's (``Beta``'s ``Dirichlet``) follow only
-    torch's global switch; their checks would stop the trace (they branch on values).
-    MCMC runs without checks anyway, so the graph leaves them out, as Pyro's JIT does.
-    """
-    if default_validate_args():
-        yield
-        return
-    saved = torch.distributions.Distribution._validate_args
-    torch.distributions.Distribution.set_default_validate_args(False)
-    try:
-        yield
-    finally:
-        torch.distributions.Distribution.set_default_validate_args(saved)
 
 
 class CompiledStep:
@@ -164,10 +139,10 @@ def compile_step(
     inputs = (position, zeros, zeros.clone(), inverse, zero)
     start, cpu_start = time.perf_counter(), time.process_time()
     try:
-        with _torch_validation_off_while_tracing():
+        with checks_off_while_tracing():
             graph = make_fx(function, tracing_mode="fake", _allow_non_fake_inputs=True)(*inputs)
     except Exception as error:  # noqa: BLE001 -- any failure to trace means: run eagerly
-        return None, _why_not_traceable(error)
+        return None, why_not_traceable(error)
     traced = CompiledStep(graph, inverse, batch)
     traced.trace_seconds = time.perf_counter() - start
     mismatch = _disagreement(traced, energy, example)
@@ -177,33 +152,14 @@ def compile_step(
         traced.cpu_seconds = time.process_time() - cpu_start
         return traced, ""
     start = time.perf_counter()
-    try:
-        compiled = torch.compile(graph, fullgraph=True, dynamic=False)
-        compiled(*inputs)
-    except Exception as error:  # noqa: BLE001 -- no C compiler, an unsupported op: keep the traced graph
-        warnings.warn(
-            f"jit_compile: torch.compile failed ({type(error).__name__}: {str(error).splitlines()[0][:200]}); "
-            "running the traced graph without compiling it (still faster than eager)",
-            JitWarning,
-            stacklevel=3,
-        )
-        traced.cpu_seconds = time.process_time() - cpu_start
-        return traced, ""
+    compiled, ok = compile_graph(graph, inputs, stacklevel=4)
     traced.cpu_seconds = time.process_time() - cpu_start
+    if not ok:
+        return traced, ""
     traced.graph = compiled
     traced.compiled = True
     traced.compile_seconds = time.perf_counter() - start
     return traced, ""
-
-
-def _why_not_traceable(error: Exception) -> str:
-    text = f"{type(error).__name__}: {str(error).splitlines()[0][:200]}" if str(error) else type(error).__name__
-    if "data-dependent" in str(error) or "DataDependent" in type(error).__name__:
-        return (
-            "the model's control flow depends on latent values (an `if` on a tensor, or a .item()/float() "
-            f"call), which a compiled graph cannot follow ({text})"
-        )
-    return f"tracing the model failed ({text})"
 
 
 def _disagreement(step: CompiledStep, energy: NegLogJoint, example: torch.Tensor) -> str:
@@ -211,7 +167,7 @@ def _disagreement(step: CompiledStep, energy: NegLogJoint, example: torch.Tensor
     generator = torch.Generator(device=example.device).manual_seed(0)
     noise = torch.randn(example.shape, generator=generator, dtype=example.dtype, device=example.device)
     for point in (example.detach(), example.detach() + 0.1 * noise):
-        with _torch_validation_off_while_tracing():
+        with checks_off_while_tracing():
             z = point.clone().requires_grad_()
             with torch.enable_grad():
                 value = energy(z)

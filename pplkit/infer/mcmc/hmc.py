@@ -56,7 +56,9 @@ class HMC:
     """Hamiltonian Monte Carlo: leapfrog trajectories of a fixed length, then a Metropolis test.
 
     Args:
-        model: the model; its latent sites must be continuous.
+        model: the model. Its discrete latent sites (Bernoulli, Categorical, ...) are
+            summed out exactly by enumeration, as in Pyro (see :mod:`.enumerated`), so
+            only its continuous ones are sampled.
         potential_fn: instead of a model, a function of a dict of unconstrained values
             returning the potential energy (then MCMC needs ``initial_params``).
         step_size: the leapfrog step size to start from (None: 1, as in Pyro).
@@ -74,7 +76,9 @@ class HMC:
             (see :mod:`pplkit.infer.mcmc.compiled`): several times faster per step, after a
             one-time compile of some seconds. A model that cannot be compiled runs eagerly,
             with one warning saying why.
-        ignore_jit_warnings, max_plate_nesting: accepted so that Pyro scripts run unchanged.
+        max_plate_nesting: how many plate dims the model uses; the discrete sites'
+            enumeration dims go left of them. Counted from a run of the model when not given.
+        ignore_jit_warnings: accepted so that Pyro scripts run unchanged.
 
     Example::
 
@@ -128,6 +132,7 @@ class HMC:
         self.target_accept_prob = target_accept_prob
         self.init_strategy = init_strategy
         self._initial_step_size = self.step_size
+        self.max_plate_nesting = max_plate_nesting
         self.potential: Potential | FunctionPotential | None = None
         self._setup_key: tuple | None = None
         self.jit_compile = bool(jit_compile)
@@ -155,7 +160,7 @@ class HMC:
 
     def _build_potential(self, *model_args: Any, **model_kwargs: Any) -> None:
         if self.model is not None:
-            self.potential = Potential(self.model, model_args, model_kwargs)
+            self.potential = Potential(self.model, model_args, model_kwargs, self.max_plate_nesting)
         else:
             assert self.potential_fn is not None
             self.potential = FunctionPotential(self.potential_fn)
