@@ -219,6 +219,15 @@ def test_compiled_nuts_samples_the_mixtures_exact_posterior():
         assert float(mcmc.get_samples()["locs"][:, k].mean()) == pytest.approx(mean, abs=4 * sd / math.sqrt(150))
 
 
+def test_a_model_the_user_wrapped_in_enum_has_the_same_potential():
+    data = mixture_data()
+    point = torch.tensor([-2.5, 2.0])
+    expected, _ = Potential(mixture, (data,)).energy_and_grad(point)
+    for first in (-2, -3):
+        wrapped = pplkit.poutine.enum(mixture, first_available_dim=first)
+        assert Potential(wrapped, (data,)).energy_and_grad(point)[0] == pytest.approx(expected, rel=1e-6)
+
+
 def test_a_marked_model_runs_without_the_enumeration_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
