@@ -207,12 +207,14 @@ def test_vectorized_chains_sample_the_mixtures_exact_posterior():
 
 
 @pytest.mark.slow
-def test_compiled_nuts_samples_the_mixtures_exact_posterior():
+@pytest.mark.parametrize("num_chains", [1, 2])
+def test_compiled_nuts_samples_the_mixtures_exact_posterior(num_chains):
     data = mixture_data()
     kernel = NUTS(mixture, jit_compile=True, init_strategy=init_to_mean)
-    mcmc = MCMC(kernel, num_samples=400, warmup_steps=300, disable_progbar=True)
+    mcmc = MCMC(kernel, 300, 200, num_chains=num_chains, chain_method="vectorized", disable_progbar=True)
     mcmc.run(data)
-    assert kernel.compiled_step is not None and kernel.compiled_step.compiled
+    step = kernel.compiled_step if num_chains == 1 else mcmc.batched_step.compiled  # type: ignore[union-attr]
+    assert step is not None and step.compiled
     axis = torch.linspace(-7.0, 7.0, 561)
     grid = torch.stack(torch.meshgrid(axis, axis, indexing="ij"), -1)
     for k, (mean, sd) in enumerate(grid_moments(mixture_log_joint(grid, data), axis, axis)):
