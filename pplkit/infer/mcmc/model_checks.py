@@ -10,12 +10,14 @@ the sites whose log density is not finite, so the message points at the culprit.
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any, Callable
 
 import torch
 
 from ...handlers import block, condition, trace
+from ...handlers.enum import ENUM_DIM
 from ...runtime import SiteKind
 from ...trace import Trace, check_log_prob_shape
 from ...util import default_validate_args
@@ -30,12 +32,17 @@ def check_log_prob_shapes(tr: Trace) -> None:
     sample would then come from a wrong posterior, silently. MCMC scores its sites without
     a trace (``scoring.py``), so the check the ELBOs make at each step is made here, on the
     prototype run; it is a check of the model's structure, so it runs with validation off too.
+    A model the user wrapped in ``enum`` already has enumeration dims left of its plates:
+    those are not checked.
     """
+    nesting: float = math.inf
+    if any(ENUM_DIM in m.infer for m in tr.nodes.values()):
+        nesting = max((-f.dim for m in tr.nodes.values() for f in m.cond_indep_stack if f.dim is not None), default=0)
     for msg in tr.nodes.values():
         if msg.kind in (SiteKind.SAMPLE, SiteKind.FACTOR) and msg.cond_indep_stack:
             log_p = msg.fn.log_prob(msg.value)
             if log_p.dim():
-                check_log_prob_shape(msg, log_p, "model")
+                check_log_prob_shape(msg, log_p, "model", nesting)
 
 
 def warn_data_outside_support(tr: Trace) -> None:
