@@ -30,6 +30,7 @@ from typing import Any, Callable, Hashable
 
 import torch
 from torch.distributions import constraints, transform_to
+from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_flatten, tree_unflatten
 
 from ..params import current_param_store
@@ -61,6 +62,20 @@ class _SupplyParams(Handler):
         msg.args = (init, constraint, store.event_dim(msg.name) if event_dim is None else event_dim)
         msg.kwargs["constraint"] = constraint
         msg.done = True
+
+
+class _ValueChecksPass(TorchFunctionMode):
+    """While tracing, torch.distributions' value checks pass: the graph has no checks.
+
+    A distribution built before the trace (a ``PyroSample`` prior, say) keeps the
+    ``validate_args`` it was built with, and its check ``if not torch._is_all_true(valid)``
+    would branch on a value. The eager first step has run those checks.
+    """
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None) -> Any:
+        if func is torch._is_all_true:
+            return True
+        return func(*args, **(kwargs or {}))
 
 
 def _constrained(unconstrained: torch.Tensor, constraint: constraints.Constraint) -> torch.Tensor:
@@ -277,7 +292,7 @@ class _JitELBO(ELBO):
                 values[position] = tensor
             args, kwargs = _unflatten(values, layout)
             supply = SupplyDraws(noise)
-            with _SupplyParams(dict(zip(names, params))), supply:
+            with _SupplyParams(dict(zip(names, params))), supply, _ValueChecksPass():
                 surrogate, parts, _ = self._surrogate(model, guide, args, kwargs, want_terms=True)
             if supply.used != len(noise):
                 raise RuntimeError(f"the step drew {supply.used} random tensors, its probe run {len(noise)}")

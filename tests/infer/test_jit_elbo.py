@@ -31,6 +31,7 @@ from pplkit.infer import (
 )
 from pplkit.infer.compile_util import JitWarning
 from pplkit.infer.mcmc import JitWarning as McmcJitWarning
+from pplkit.nn import PyroModule, PyroSample
 from pplkit.optim import Adam, ClippedAdam
 from pplkit.params import use_param_store
 
@@ -129,6 +130,29 @@ def test_a_subsampled_plate_draws_fresh_indices_ahead_of_the_graph():
     assert_same(*fitted.both(Trace_ELBO(), 8))
     first, second = fitted.both(Trace_ELBO(), 9)[1], fitted.both(Trace_ELBO(), 10)[1]
     assert first[0] != second[0]
+
+
+class Network(PyroModule):
+    """A PyroModule whose weight prior is built once, with checks on, before any trace."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hidden = PyroModule[torch.nn.Linear](3, 3)
+        self.out = PyroModule[torch.nn.Linear](3, 1)
+        self.out.weight = PyroSample(dist.Normal(0.0, 1.0).expand([1, 3]).to_event(2))
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> None:
+        mean = self.out(torch.tanh(self.hidden(x))).squeeze(-1)
+        with plate("data", x.shape[0]):
+            sample("obs", dist.Normal(mean, 0.5), obs=y)
+
+
+def test_a_pyro_module_with_a_prebuilt_prior_compiles_with_its_torch_params():
+    inputs = torch.randn(30, 3, generator=torch.Generator().manual_seed(1))
+    network = Network()
+    fitted = Fitted(JitTrace_ELBO(jit_options=TRACED_ONLY), network, AutoNormal(network), (inputs, inputs.sum(-1)))
+    assert {"hidden.weight", "hidden.bias", "out.bias"} <= set(fitted.elbo.compiled_losses[0].names)
+    assert_same(*fitted.both(Trace_ELBO(), 11))
 
 
 def test_each_step_draws_fresh_noise(intro):
