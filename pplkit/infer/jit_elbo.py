@@ -40,8 +40,10 @@ from .elbo import ELBO, ELBOResult, Trace_ELBO
 from .random_draws import Draw, RecordDraws, SupplyDraws
 from .svi import _ParamNames
 from .trace_mean_field_elbo import TraceMeanField_ELBO
+from .traceenum_elbo import TraceEnum_ELBO
+from .tracegraph_elbo import TraceGraph_ELBO
 
-__all__ = ["CompiledLoss", "JitTraceMeanField_ELBO", "JitTrace_ELBO"]
+__all__ = ["CompiledLoss", "JitTraceEnum_ELBO", "JitTraceGraph_ELBO", "JitTraceMeanField_ELBO", "JitTrace_ELBO"]
 
 
 class _SupplyParams(Handler):
@@ -408,4 +410,27 @@ class JitTraceMeanField_ELBO(_JitELBO, TraceMeanField_ELBO):
     Example::
 
         svi = SVI(model, AutoNormal(model), Adam({"lr": 0.01}), JitTraceMeanField_ELBO())
+    """
+
+
+class JitTraceEnum_ELBO(_JitELBO, TraceEnum_ELBO):
+    """:class:`~pplkit.infer.TraceEnum_ELBO` (enumerated discrete sites summed out) compiled as JitTrace_ELBO is.
+
+    Example::
+
+        svi = SVI(config_enumerate(model), guide, Adam({"lr": 0.1}), JitTraceEnum_ELBO(max_plate_nesting=1))
+    """
+
+
+class JitTraceGraph_ELBO(_JitELBO, TraceGraph_ELBO):
+    """:class:`~pplkit.infer.TraceGraph_ELBO` compiled as JitTrace_ELBO is.
+
+    A guide site that cannot be reparameterised draws with noise that depends on its
+    parameters (``torch.bernoulli(probs)``, ``torch.normal(loc, scale)``), which no graph
+    can draw ahead: such a guide keeps the eager loss, with a JitWarning. So the graph
+    never holds a site with a baseline.
+
+    Example::
+
+        svi = SVI(model, guide, Adam({"lr": 0.01}), JitTraceGraph_ELBO())
     """

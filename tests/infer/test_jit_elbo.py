@@ -24,10 +24,15 @@ from pplkit.infer import (
     AutoMultivariateNormal,
     AutoNormal,
     JitTrace_ELBO,
+    JitTraceEnum_ELBO,
+    JitTraceGraph_ELBO,
     JitTraceMeanField_ELBO,
     NonFiniteLossError,
     Trace_ELBO,
+    TraceEnum_ELBO,
+    TraceGraph_ELBO,
     TraceMeanField_ELBO,
+    config_enumerate,
 )
 from pplkit.infer.compile_util import JitWarning
 from pplkit.infer.mcmc import JitWarning as McmcJitWarning
@@ -164,6 +169,38 @@ def test_each_step_draws_fresh_noise(intro):
 def test_the_mean_field_elbo_compiles_with_its_analytic_kl():
     fitted = Fitted(JitTraceMeanField_ELBO(jit_options=TRACED_ONLY), group_means_model, grouped_guide, (GROUP_DATA,))
     assert_same(*fitted.both(TraceMeanField_ELBO(), 5))
+
+
+def test_the_graph_elbo_compiles_a_reparameterised_guide():
+    fitted = Fitted(JitTraceGraph_ELBO(jit_options=TRACED_ONLY), group_means_model, grouped_guide, (GROUP_DATA,))
+    assert_same(*fitted.both(TraceGraph_ELBO(), 12))
+
+
+MIXTURE_DATA = torch.tensor([-1.3, -0.7, -1.1, 1.2, 1.9, 1.4, 2.2, 0.9])
+
+
+@config_enumerate
+def mixture(data: torch.Tensor) -> None:
+    weights = pplkit.param("weights", torch.tensor([0.4, 0.6]), constraint=constraints.simplex)
+    locs = pplkit.param("locs", torch.tensor([-1.0, 1.5]))
+    with plate("data", len(data)):
+        z = sample("z", dist.Categorical(weights))
+        sample("x", dist.Normal(locs[z], 0.8), obs=data)
+
+
+def no_guide(data: torch.Tensor) -> None:
+    pass
+
+
+def test_the_enumerated_elbo_compiles_a_mixtures_exact_marginal_likelihood():
+    elbo = JitTraceEnum_ELBO(max_plate_nesting=1, jit_options=TRACED_ONLY)
+    fitted = Fitted(elbo, mixture, no_guide, (MIXTURE_DATA,))
+    expected, got = fitted.both(TraceEnum_ELBO(max_plate_nesting=1), 13)
+    assert_same(expected, got)
+    with use_param_store(fitted.store):
+        weights, locs = fitted.store["weights"], fitted.store["locs"]
+    per_component = torch.distributions.Normal(locs, 0.8).log_prob(MIXTURE_DATA.unsqueeze(-1)) + weights.log()
+    assert got[0] == pytest.approx(-per_component.logsumexp(-1).sum().item(), rel=1e-5)
 
 
 def test_a_full_covariance_guide_compiles():
