@@ -35,7 +35,7 @@ from torch.utils._pytree import tree_flatten, tree_unflatten
 
 from ..params import current_param_store
 from ..runtime import Handler, Message, SiteKind, get_handler_stack
-from .compile_util import JitWarning, checks_off_while_tracing, compile_graph, why_not_traceable
+from .compile_util import JitWarning, checks_off_while_tracing, compile_graph, outside_pplkit, why_not_traceable
 from .elbo import ELBO, ELBOResult, Trace_ELBO
 from .random_draws import Draw, RecordDraws, SupplyDraws
 from .svi import _ParamNames
@@ -193,7 +193,9 @@ class _JitELBO(ELBO):
     def _fall_back(self, reason: str) -> None:
         if reason not in self._warned:
             self._warned.add(reason)
-            warnings.warn(f"{type(self).__name__}: running the loss eagerly: {reason}", JitWarning, stacklevel=6)
+            warnings.warn(
+                f"{type(self).__name__}: running the loss eagerly: {reason}", JitWarning, stacklevel=outside_pplkit()
+            )
 
     # -- a compiled step ---------------------------------------------------------------------
 
@@ -269,7 +271,7 @@ class _JitELBO(ELBO):
             return entry
         start = time.perf_counter()
         with torch.no_grad():
-            entry.graph, entry.compiled = compile_graph(graph, inputs, stacklevel=7, guarded=False)
+            entry.graph, entry.compiled = compile_graph(graph, inputs, guarded=False)
         entry.compile_seconds = time.perf_counter() - start
         return entry
 

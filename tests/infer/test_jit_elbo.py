@@ -256,8 +256,11 @@ def test_a_model_that_cannot_be_compiled_runs_eagerly_with_one_warning(model, gu
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         losses = svi.run(3, torch.tensor(0.7))
-    messages = [str(w.message) for w in record if issubclass(w.category, JitWarning)]
-    assert len(messages) == 1 and reason in messages[0] and "eagerly" in messages[0]
+    jit_warnings = [w for w in record if issubclass(w.category, JitWarning)]
+    assert (
+        len(jit_warnings) == 1 and reason in str(jit_warnings[0].message) and "eagerly" in str(jit_warnings[0].message)
+    )
+    assert jit_warnings[0].filename == __file__  # the user's line, through svi.run's frames
     assert elbo.compiled_losses == [] and all(math.isfinite(x) for x in losses)
     assert McmcJitWarning is JitWarning  # one warning class, re-exported where MCMC had it
 
