@@ -20,7 +20,7 @@ from .discrete import infer_discrete
 from .elbo import ELBO, NonFiniteLossError, Trace_ELBO
 from .enum import config_enumerate
 from .importance import EmpiricalMarginal, Importance
-from .jit_elbo import JitTrace_ELBO, JitTraceMeanField_ELBO
+from .jit_elbo import JitTrace_ELBO, JitTraceEnum_ELBO, JitTraceGraph_ELBO, JitTraceMeanField_ELBO
 from .mcmc import HMC, MCMC, NUTS
 from .predictive import Predictive
 from .svi import SVI, StepRecord
@@ -45,6 +45,8 @@ __all__ = [
     "AutoNormal",
     "EmpiricalMarginal",
     "Importance",
+    "JitTraceEnum_ELBO",
+    "JitTraceGraph_ELBO",
     "JitTraceMeanField_ELBO",
     "JitTrace_ELBO",
     "MHResampler",

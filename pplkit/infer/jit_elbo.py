@@ -30,17 +30,20 @@ from typing import Any, Callable, Hashable
 
 import torch
 from torch.distributions import constraints, transform_to
+from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_flatten, tree_unflatten
 
 from ..params import current_param_store
 from ..runtime import Handler, Message, SiteKind, get_handler_stack
-from .compile_util import JitWarning, checks_off_while_tracing, compile_graph, why_not_traceable
+from .compile_util import JitWarning, checks_off_while_tracing, compile_graph, outside_pplkit, why_not_traceable
 from .elbo import ELBO, ELBOResult, Trace_ELBO
 from .random_draws import Draw, RecordDraws, SupplyDraws
 from .svi import _ParamNames
 from .trace_mean_field_elbo import TraceMeanField_ELBO
+from .traceenum_elbo import TraceEnum_ELBO
+from .tracegraph_elbo import TraceGraph_ELBO
 
-__all__ = ["CompiledLoss", "JitTraceMeanField_ELBO", "JitTrace_ELBO"]
+__all__ = ["CompiledLoss", "JitTraceEnum_ELBO", "JitTraceGraph_ELBO", "JitTraceMeanField_ELBO", "JitTrace_ELBO"]
 
 
 class _SupplyParams(Handler):
@@ -61,6 +64,20 @@ class _SupplyParams(Handler):
         msg.args = (init, constraint, store.event_dim(msg.name) if event_dim is None else event_dim)
         msg.kwargs["constraint"] = constraint
         msg.done = True
+
+
+class _ValueChecksPass(TorchFunctionMode):
+    """While tracing, torch.distributions' value checks pass: the graph has no checks.
+
+    A distribution built before the trace (a ``PyroSample`` prior, say) keeps the
+    ``validate_args`` it was built with, and its check ``if not torch._is_all_true(valid)``
+    would branch on a value. The eager first step has run those checks.
+    """
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None) -> Any:
+        if func is torch._is_all_true:
+            return True
+        return func(*args, **(kwargs or {}))
 
 
 def _constrained(unconstrained: torch.Tensor, constraint: constraints.Constraint) -> torch.Tensor:
@@ -176,7 +193,9 @@ class _JitELBO(ELBO):
     def _fall_back(self, reason: str) -> None:
         if reason not in self._warned:
             self._warned.add(reason)
-            warnings.warn(f"{type(self).__name__}: running the loss eagerly: {reason}", JitWarning, stacklevel=6)
+            warnings.warn(
+                f"{type(self).__name__}: running the loss eagerly: {reason}", JitWarning, stacklevel=outside_pplkit()
+            )
 
     # -- a compiled step ---------------------------------------------------------------------
 
@@ -252,7 +271,7 @@ class _JitELBO(ELBO):
             return entry
         start = time.perf_counter()
         with torch.no_grad():
-            entry.graph, entry.compiled = compile_graph(graph, inputs, stacklevel=7, guarded=False)
+            entry.graph, entry.compiled = compile_graph(graph, inputs, guarded=False)
         entry.compile_seconds = time.perf_counter() - start
         return entry
 
@@ -277,7 +296,7 @@ class _JitELBO(ELBO):
                 values[position] = tensor
             args, kwargs = _unflatten(values, layout)
             supply = SupplyDraws(noise)
-            with _SupplyParams(dict(zip(names, params))), supply:
+            with _SupplyParams(dict(zip(names, params))), supply, _ValueChecksPass():
                 surrogate, parts, _ = self._surrogate(model, guide, args, kwargs, want_terms=True)
             if supply.used != len(noise):
                 raise RuntimeError(f"the step drew {supply.used} random tensors, its probe run {len(noise)}")
@@ -393,4 +412,27 @@ class JitTraceMeanField_ELBO(_JitELBO, TraceMeanField_ELBO):
     Example::
 
         svi = SVI(model, AutoNormal(model), Adam({"lr": 0.01}), JitTraceMeanField_ELBO())
+    """
+
+
+class JitTraceEnum_ELBO(_JitELBO, TraceEnum_ELBO):
+    """:class:`~pplkit.infer.TraceEnum_ELBO` (enumerated discrete sites summed out) compiled as JitTrace_ELBO is.
+
+    Example::
+
+        svi = SVI(config_enumerate(model), guide, Adam({"lr": 0.1}), JitTraceEnum_ELBO(max_plate_nesting=1))
+    """
+
+
+class JitTraceGraph_ELBO(_JitELBO, TraceGraph_ELBO):
+    """:class:`~pplkit.infer.TraceGraph_ELBO` compiled as JitTrace_ELBO is.
+
+    A guide site that cannot be reparameterised draws with noise that depends on its
+    parameters (``torch.bernoulli(probs)``, ``torch.normal(loc, scale)``), which no graph
+    can draw ahead: such a guide keeps the eager loss, with a JitWarning. So the graph
+    never holds a site with a baseline.
+
+    Example::
+
+        svi = SVI(model, guide, Adam({"lr": 0.01}), JitTraceGraph_ELBO())
     """
