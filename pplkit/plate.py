@@ -306,7 +306,9 @@ def broadcast_to_plates(msg: Message) -> None:
         have = batch_shape[dim]
         if have not in (1, f.size):
             raise ValueError(
-                f"site '{msg.name}': its distribution has batch shape {_shape_str(fn.batch_shape)}, "
+                # Pyro's opening words ("Shape mismatch inside plate"), then pplkit's explanation.
+                f"Shape mismatch inside plate('{f.name}') at site '{msg.name}' dim {dim}, {f.size} vs {have}: "
+                f"its distribution has batch shape {_shape_str(fn.batch_shape)}, "
                 f"size {have} at dim {dim}, but it is inside plate '{f.name}' of size {f.size} at that dim. "
                 + _plate_size_hint(f, have)
             )

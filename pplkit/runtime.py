@@ -16,8 +16,9 @@ from __future__ import annotations
 import dataclasses
 import enum
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, TypeVar
 
 from torch.distributions import Distribution
 
@@ -166,6 +167,23 @@ _STATE = _ThreadState()
 def get_handler_stack() -> list[Handler]:
     """The active handlers of this thread, outermost first. Read it; do not edit it."""
     return _STATE.stack
+
+
+@contextmanager
+def handlers_removed(handlers: Sequence[Handler]) -> Iterator[None]:
+    """Take ``handlers`` off this thread's stack for the block, then put them back where they were.
+
+    Pyro's ``block_messengers``: ``block_plate`` uses it to step outside one plate.
+    """
+    stack = _STATE.stack
+    positions = sorted((stack.index(h), id(h), h) for h in handlers)
+    for _, _, h in positions:
+        stack.remove(h)
+    try:
+        yield
+    finally:
+        for index, _, h in positions:
+            stack.insert(index, h)
 
 
 F = TypeVar("F", bound=Callable[..., Any])

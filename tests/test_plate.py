@@ -124,7 +124,8 @@ def test_distribution_batch_shape_disagreeing_with_the_plate_is_an_error():
         with plate("data", 3):
             pplkit.sample("x", dist.Normal(torch.zeros(4), 1.0))
 
-    with pytest.raises(ValueError, match=r"site 'x': its distribution has batch shape \(4,\).*plate 'data' of size 3"):
+    expected = r"^Shape mismatch inside plate\('data'\) at site 'x' dim -1, 3 vs 4: its distribution has batch shape"
+    with pytest.raises(ValueError, match=expected + r" \(4,\).*plate 'data' of size 3"):
         model()
 
 

@@ -186,6 +186,7 @@ class ELBO:
             for _ in range(self.num_particles):
                 model_trace, guide_trace, _ = run_guide_and_model(model, guide, args, kwargs)
                 self._check_structure(model, guide, model_trace, guide_trace, self.max_plate_nesting)
+                _warn_if_enumerated(guide_trace, type(self).__name__)
                 yield model_trace, guide_trace
             return
         dim = -(self._plate_nesting(model, guide, args, kwargs) + 1)
@@ -196,6 +197,7 @@ class ELBO:
 
         model_trace, guide_trace, _ = run_guide_and_model(model, guide, args, kwargs, within=particles)
         self._check_structure(model, guide, model_trace, guide_trace, self.max_plate_nesting)
+        _warn_if_enumerated(guide_trace, type(self).__name__)
         yield model_trace, guide_trace
 
     def _plate_nesting(
@@ -244,6 +246,18 @@ class Trace_ELBO(ELBO):
         kl = _total(guide_terms) - _total(latent)
         score = score_function_term(model_trace, guide_trace, not_reparameterised) if not_reparameterised else 0.0
         return ParticleTerms(log_likelihood - kl, score, log_likelihood, kl)
+
+
+def _warn_if_enumerated(guide_trace: Trace, estimator: str) -> None:
+    # As Pyro does: these estimators sample every site, so a request to enumerate is ignored.
+    marked = [n for n, m in guide_trace.nodes.items() if m.kind is SiteKind.SAMPLE and m.infer.get("enumerate")]
+    if marked:
+        warnings.warn(
+            f"Found sample sites configured for enumeration: {', '.join(marked)}. {estimator} samples them "
+            "instead; to enumerate sites, use TraceEnum_ELBO",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def score_function_term(model_trace: Trace, guide_trace: Trace, sites: list[Message]) -> torch.Tensor:

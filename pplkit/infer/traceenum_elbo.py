@@ -18,12 +18,14 @@ neither enumerated nor reparameterisable gets a score-function term.
 from __future__ import annotations
 
 import warnings
+from contextlib import nullcontext
 from typing import Any, Callable
 
 import torch
 
 from ..handlers import enum, replay, trace
 from ..handlers.enum import ENUM_DIM
+from ..plate import plate
 from ..runtime import Message, SiteKind
 from ..trace import Trace, compute_site_log_prob
 from ..util import is_validation_enabled
@@ -49,23 +51,32 @@ class TraceEnum_ELBO(ELBO):
         svi = SVI(config_enumerate(model), guide, Adam({"lr": 0.05}), elbo)
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.vectorize_particles:
-            raise NotImplementedError("TraceEnum_ELBO: vectorize_particles is not supported; use num_particles")
-
     def _traces(
         self, model: Callable[..., Any], guide: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
-        first = -(self._plate_nesting(model, guide, args, kwargs) + 1)
-        for _ in range(self.num_particles):
-            with trace() as guide_tracer, enum(first_available_dim=first):
+        nesting = self._plate_nesting(model, guide, args, kwargs)
+        # Vectorised particles are one more plate, left of the model's; enumeration starts left of it.
+        vectorized = self.vectorize_particles and self.num_particles > 1
+        first = -(nesting + 2) if vectorized else -(nesting + 1)
+
+        def particles() -> Any:
+            if not vectorized:
+                return nullcontext()
+            return plate("num_particles_vectorized", self.num_particles, dim=-(nesting + 1))
+
+        for _ in range(1 if vectorized else self.num_particles):
+            with trace() as guide_tracer, enum(first_available_dim=first), particles():
                 call_user_fn(guide, "guide", args, kwargs)
             guide_trace = guide_tracer.trace
             _check_guide(guide_trace)
             used = [m.infer[ENUM_DIM] for m in guide_trace.nodes.values() if ENUM_DIM in m.infer]
             model_first = min(used, default=first + 1) - 1
-            with trace() as model_tracer, enum(first_available_dim=model_first), replay(trace=guide_trace):
+            with (
+                trace() as model_tracer,
+                enum(first_available_dim=model_first),
+                replay(trace=guide_trace),
+                particles(),
+            ):
                 call_user_fn(model, "model", args, kwargs)
             model_trace = model_tracer.trace
             # A site the model enumerates itself needs no guide site: leave it out of the pairing check.

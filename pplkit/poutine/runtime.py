@@ -9,6 +9,7 @@ import torch
 
 from ..handlers.escape import NonlocalExit
 from ..handlers.scale import mask
+from ..plate import plate
 from ..runtime import (
     Message,
     PlateFrame,
@@ -104,8 +105,6 @@ def get_plates() -> tuple[PlateFrame, ...]:
         with plate("data", 5):
             [f.name for f in get_plates()]   # ['data']
     """
-    from ..plate import plate
-
     return tuple(h.frame() for h in get_handler_stack() if isinstance(h, plate))
 
 
@@ -118,8 +117,6 @@ class _DimAllocatorView:
 
     @property
     def _stack(self) -> list[str | None]:
-        from ..plate import plate
-
         held = {-1 - h.dim: h.name for h in get_handler_stack() if isinstance(h, plate) and h.dim is not None}
         return [held.get(i) for i in range(max(held, default=-1) + 1)]
 

@@ -307,3 +307,14 @@ def test_a_guide_factor_must_say_whether_it_is_reparameterised():
 
     with pytest.raises(ValueError, match=r"missing specification of has_rsample.*has_rsample=True"):
         Trace_ELBO().loss(_model_standard_normal, guide)
+
+
+def test_an_enumerated_guide_site_under_trace_elbo_warns_that_it_is_sampled():
+    def guide():
+        sample("z", dist.Bernoulli(0.5), infer={"enumerate": "parallel"})
+
+    def model():
+        sample("z", dist.Bernoulli(0.3))
+
+    with pytest.warns(UserWarning, match="configured for enumeration: z.*use TraceEnum_ELBO"):
+        Trace_ELBO().loss(model, guide)

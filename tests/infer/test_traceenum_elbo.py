@@ -246,3 +246,30 @@ def test_a_sampled_discrete_guide_site_gets_an_unbiased_score_function_gradient(
     standard_error = grads_t.std() / math.sqrt(len(grads))
     assert abs(grads_t.mean() - exact_grad) < 4 * standard_error
     assert elbo.loss(model, guide) == pytest.approx(-exact.item(), abs=1.5)  # one particle: near the ELBO
+
+
+def test_vectorized_particles_give_the_exact_marginal_when_nothing_is_sampled():
+    model = gmm(pplkit, dist)
+    weights, locs = torch.tensor([0.4, 0.6]), torch.tensor([-1.0, 1.5])
+    exact = -float(by_hand(weights, locs, DATA))
+    vectorized = TraceEnum_ELBO(max_plate_nesting=1, num_particles=5, vectorize_particles=True)
+    assert vectorized.loss(model, lambda data: None, DATA) == pytest.approx(exact, rel=1e-5)
+
+
+def test_vectorized_particles_average_a_sampled_global():
+    # loc is sampled by the guide (one value per particle); z is summed out in the model.
+    @config_enumerate
+    def model(data):
+        loc = pplkit.sample("loc", dist.Normal(0.0, 3.0))
+        with pplkit.plate("data", len(data)):
+            z = pplkit.sample("z", dist.Bernoulli(0.5))
+            pplkit.sample("x", dist.Normal(loc + 2.0 * z, 1.0), obs=data)
+
+    def guide(data):
+        pplkit.sample("loc", dist.Normal(0.0, 0.5))
+
+    pplkit.set_rng_seed(0)
+    many = TraceEnum_ELBO(max_plate_nesting=1, num_particles=4000, vectorize_particles=True).loss(model, guide, DATA)
+    pplkit.set_rng_seed(1)
+    looped = [TraceEnum_ELBO(max_plate_nesting=1).loss(model, guide, DATA) for _ in range(400)]
+    assert many == pytest.approx(sum(looped) / len(looped), rel=0.03)

@@ -75,3 +75,36 @@ def test_all_escape_and_discrete_escape_stop_at_new_latent_sites():
     assert not all_escape(seen, tr.nodes["y"])  # observed
     assert discrete_escape(seen, tr.nodes["k"]) and not discrete_escape(seen, tr.nodes["loc"])
     assert not all_escape(tr, tr.nodes["loc"])  # already in the partial trace
+
+
+def test_block_plate_draws_a_global_inside_a_plate():
+    from pplkit.poutine.plate_messenger import block_plate
+
+    def model():
+        with pplkit.plate("data", 4):
+            with block_plate("data"):
+                scale = pplkit.sample("scale", dist.LogNormal(0.0, 1.0))
+            with block_plate(dim=-1):
+                pplkit.sample("other", dist.Normal(0.0, 1.0))
+            pplkit.sample("x", dist.Normal(0.0, scale))
+
+    tr = poutine.trace(model).get_trace()
+    assert tr.nodes["scale"].value.shape == () and tr.nodes["scale"].cond_indep_stack == ()
+    assert tr.nodes["other"].cond_indep_stack == ()
+    assert tr.nodes["x"].value.shape == (4,) and [f.name for f in tr.nodes["x"].cond_indep_stack] == ["data"]
+
+
+def test_block_plate_without_that_plate_says_which_plates_there_are():
+    import pytest
+
+    from pplkit.poutine.plate_messenger import block_plate
+
+    with pplkit.plate("rows", 2):
+        with pytest.raises(ValueError, match=r"block_plate matched 0 messengers.*\['rows'\]"):
+            with block_plate("cols"):
+                pass
+        with block_plate("cols", strict=False):
+            assert pplkit.poutine.runtime.get_plates()[0].name == "rows"
+    with pytest.raises(ValueError, match="exactly one of name= or dim="):
+        with block_plate():
+            pass
