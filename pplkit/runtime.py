@@ -199,7 +199,7 @@ class Handler:
 
     def __init__(self, fn: Callable[..., Any] | None = None) -> None:
         if fn is not None and not callable(fn):
-            raise TypeError(_not_callable_message(self, fn))
+            raise ValueError(_not_callable_message(self, fn))  # ValueError, as Pyro raises
         self.fn = fn
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

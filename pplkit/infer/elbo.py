@@ -230,7 +230,8 @@ class Trace_ELBO(ELBO):
         guide_terms: list[torch.Tensor] = []
         not_reparameterised: list[Message] = []
         for msg in guide_trace.nodes.values():
-            if msg.kind is SiteKind.SAMPLE:
+            # A guide's factor is part of log q (Pyro's meaning), with the has_rsample it declares.
+            if msg.kind is SiteKind.SAMPLE or msg.kind is SiteKind.FACTOR:
                 compute_site_log_prob(msg, "guide")
                 if msg.fn.has_rsample:
                     guide_terms.append(_sum(msg))
@@ -257,7 +258,7 @@ def score_function_term(model_trace: Trace, guide_trace: Trace, sites: list[Mess
         if msg.log_prob is not None:
             pieces.append((msg.cond_indep_stack, msg.log_prob.detach()))
     for msg in guide_trace.nodes.values():
-        if msg.kind is SiteKind.SAMPLE and msg.log_prob is not None:
+        if msg.kind in (SiteKind.SAMPLE, SiteKind.FACTOR) and msg.log_prob is not None:
             pieces.append((msg.cond_indep_stack, -msg.log_prob.detach()))
     total: torch.Tensor | float = 0.0
     for site in sites:

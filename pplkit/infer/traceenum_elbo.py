@@ -11,12 +11,13 @@ leave free). Then:
   values, weighted by their guide probabilities: an exact expectation, whose gradient
   reaches the guide's params through the weights.
 
-Sites that are not enumerated are sampled as in ``Trace_ELBO`` and must be
-reparameterisable in the guide.
+Sites that are not enumerated are sampled as in ``Trace_ELBO``; a guide site that is
+neither enumerated nor reparameterisable gets a score-function term.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Callable
 
 import torch
@@ -25,6 +26,7 @@ from ..handlers import enum, replay, trace
 from ..handlers.enum import ENUM_DIM
 from ..runtime import Message, SiteKind
 from ..trace import Trace, compute_site_log_prob
+from ..util import is_validation_enabled
 from .elbo import ELBO, ParticleTerms
 from .enum import EnumFactors, Ordinal, contract, ordinal_of
 from .traces import _check_guide, _check_pairing
@@ -72,6 +74,8 @@ class TraceEnum_ELBO(ELBO):
                 if ENUM_DIM in msg.infer and name not in guide_trace.nodes:
                     del paired.nodes[name]
             _check_pairing(paired, guide_trace)
+            if self.strict_enumeration_warning and is_validation_enabled():
+                _warn_if_nothing_enumerated(model_trace, guide_trace)
             yield model_trace, guide_trace
 
     def _particle(self, model_trace: Trace, guide_trace: Trace) -> ParticleTerms:
@@ -85,13 +89,11 @@ class TraceEnum_ELBO(ELBO):
             if msg.kind is SiteKind.SAMPLE or msg.kind is SiteKind.FACTOR:
                 compute_site_log_prob(msg, "model", max_plate_nesting=nesting)
         guide_sites = [m for m in guide_trace.nodes.values() if m.kind is SiteKind.SAMPLE]
+        sampled_discrete: list[Message] = []
         for msg in guide_sites:
             compute_site_log_prob(msg, "guide", max_plate_nesting=nesting)
             if ENUM_DIM not in msg.infer and not msg.fn.has_rsample:
-                raise NotImplementedError(
-                    f"guide site '{msg.name}' is neither enumerated nor reparameterisable; TraceEnum_ELBO in pplkit "
-                    "needs score-function terms for it. Enumerate it (config_enumerate) or use TraceGraph_ELBO"
-                )
+                sampled_discrete.append(msg)
         guide_enum = {m.infer[ENUM_DIM]: ordinal_of(m) for m in guide_sites if ENUM_DIM in m.infer}
         # The guide's enumerated values arrive in the model by replay: only the model's own are summed out there.
         model_factors = EnumFactors.of(model_trace)
@@ -106,7 +108,37 @@ class TraceEnum_ELBO(ELBO):
             [_expectation(o, t, weights, guide_enum) for o, t in contract(model_factors, guarded=guide_enum)]
         )
         guide_total = _total([_expectation(ordinal_of(m), m.log_prob, weights, guide_enum) for m in guide_sites])
-        return ParticleTerms(model_total - guide_total, 0.0, model_total, guide_total)
+        elbo = model_total - guide_total
+        return ParticleTerms(elbo, _score_term(sampled_discrete, elbo), model_total, guide_total)
+
+
+def _score_term(sites: list[Message], elbo: torch.Tensor) -> torch.Tensor | float:
+    """Zero-valued; its gradient is ``elbo * grad log q(z)`` summed over the sampled, non-reparameterised sites.
+
+    Given such a site's value, the rest of the particle is exact (enumerated sums), so
+    the whole particle's ELBO is an unbiased cost for it: plain REINFORCE, without the
+    plate-wise Rao-Blackwellisation of ``Trace_ELBO`` (simple, with more variance).
+    """
+    if not sites:
+        return 0.0
+    log_q = _total([_masked(m).sum() for m in sites])
+    return elbo.detach() * (log_q - log_q.detach())
+
+
+def _warn_if_nothing_enumerated(model_trace: Trace, guide_trace: Trace) -> None:
+    # As Pyro does (strict_enumeration_warning=True, the default): without enumerated
+    # sites this estimator is a slower Trace_ELBO, which is most likely an oversight.
+    for tr in (guide_trace, model_trace):
+        for msg in tr.nodes.values():
+            if msg.kind is SiteKind.SAMPLE and msg.infer.get("enumerate"):
+                return
+    warnings.warn(
+        "TraceEnum_ELBO found no sample sites configured for enumeration. To enumerate a site, decorate the "
+        "model or guide with @config_enumerate or give the site infer={'enumerate': 'parallel'}; if you do not "
+        "want to enumerate, use Trace_ELBO (or pass strict_enumeration_warning=False)",
+        UserWarning,
+        stacklevel=2,
+    )
 
 
 def _masked(msg: Message) -> torch.Tensor:

@@ -110,6 +110,27 @@ def test_new_data_of_the_same_shape_goes_through_the_same_graph(grouped):
     assert len(grouped.elbo.compiled_losses) == 1
 
 
+X = torch.linspace(-2.0, 2.0, 200)
+Y = 1.0 + 2.0 * X + 0.5 * torch.randn(200, generator=torch.Generator().manual_seed(0))
+
+
+def subsampled_regression(x: torch.Tensor, y: torch.Tensor) -> None:
+    a = sample("a", dist.Normal(0.0, 10.0))
+    b = sample("b", dist.Normal(0.0, 10.0))
+    sigma = sample("sigma", dist.HalfNormal(5.0))
+    # 16 of 200: drawn with torch.unique and a top-up loop, which no graph can hold
+    with plate("data", len(x), subsample_size=16) as idx:
+        sample("obs", dist.Normal(a + b * x[idx], sigma), obs=y[idx])
+
+
+def test_a_subsampled_plate_draws_fresh_indices_ahead_of_the_graph():
+    guide = AutoNormal(subsampled_regression)
+    fitted = Fitted(JitTrace_ELBO(jit_options=TRACED_ONLY), subsampled_regression, guide, (X, Y))
+    assert_same(*fitted.both(Trace_ELBO(), 8))
+    first, second = fitted.both(Trace_ELBO(), 9)[1], fitted.both(Trace_ELBO(), 10)[1]
+    assert first[0] != second[0]
+
+
 def test_each_step_draws_fresh_noise(intro):
     with use_param_store(intro.store):
         losses = {intro.elbo.loss(intro.model, intro.guide, *intro.data) for _ in range(3)}

@@ -59,3 +59,19 @@ def test_block_messenger_hides_by_pyro_s_first_argument():
         pplkit.sample("b", dist.Normal(0.0, 1.0))
     assert list(t.trace.nodes) == ["b"]
     assert torch.is_tensor(t.trace.nodes["b"]["value"])
+
+
+def test_all_escape_and_discrete_escape_stop_at_new_latent_sites():
+    def model():
+        pplkit.sample("loc", dist.Normal(0.0, 1.0))
+        pplkit.sample("k", dist.Bernoulli(0.5))
+        pplkit.sample("y", dist.Normal(0.0, 1.0), obs=torch.tensor(0.0))
+
+    from pplkit.poutine.util import all_escape, discrete_escape
+
+    tr = poutine.trace(model).get_trace()
+    seen = poutine.Trace()
+    assert all_escape(seen, tr.nodes["loc"]) and all_escape(seen, tr.nodes["k"])
+    assert not all_escape(seen, tr.nodes["y"])  # observed
+    assert discrete_escape(seen, tr.nodes["k"]) and not discrete_escape(seen, tr.nodes["loc"])
+    assert not all_escape(tr, tr.nodes["loc"])  # already in the partial trace

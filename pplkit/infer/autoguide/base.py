@@ -19,6 +19,7 @@ value, as Pyro's modules do.
 from __future__ import annotations
 
 import threading
+import weakref
 from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
@@ -122,6 +123,17 @@ class AutoGuide(PyroModule):
         self._param_slots_known = False
         # Set by AutoGuideList while this guide runs as one of its parts: the list's plates, made once.
         self._shared_plates: dict[str, plate] | None = None
+        self._parent: tuple[AutoGuide, ...] = ()  # the list holding this part (a tuple: not a submodule)
+
+    @property
+    def master(self) -> weakref.ReferenceType[AutoGuide] | None:
+        """As Pyro's: None for a guide of its own, else a reference to the outermost list it is part of."""
+        if not self._parent:
+            return None
+        top = self._parent[0]
+        while top._parent:
+            top = top._parent[0]
+        return weakref.ref(top)
 
     def __getstate__(self) -> dict[str, Any]:
         # torch.save pickles the guide: a lock cannot be pickled, and a fresh one does the same job.

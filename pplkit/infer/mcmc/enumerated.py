@@ -97,7 +97,8 @@ def plan_enumeration(prototype: Trace, max_plate_nesting: int | None) -> Enumera
     elif isinstance(max_plate_nesting, bool) or not isinstance(max_plate_nesting, int) or max_plate_nesting < nesting:
         deepest = next(m for m in prototype.nodes.values() if _plate_nesting_of(m) == nesting)
         raise ValueError(
-            f"max_plate_nesting={max_plate_nesting!r}, but site '{deepest.name}' is {nesting} plate dims deep; the "
+            f"max_plate_nesting={max_plate_nesting!r}, but site '{deepest.name}' sits in {nesting} nested plate "
+            f"{'dim' if nesting == 1 else 'dims'}; the "
             f"discrete sites' enumeration dims must sit left of every plate. Pass max_plate_nesting={nesting} "
             "(or leave it out: pplkit then counts the plates)"
         )

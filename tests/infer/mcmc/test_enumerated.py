@@ -247,7 +247,7 @@ def test_a_site_that_turns_enumeration_off_is_named_with_the_fix():
 
 
 def test_a_too_small_max_plate_nesting_is_named_with_the_right_value():
-    with pytest.raises(ValueError, match=r"max_plate_nesting=0, but site '\w+' is 1 plate dims deep.*=1"):
+    with pytest.raises(ValueError, match=r"max_plate_nesting=0, but site '\w+' sits in 1 nested plate dim;.*=1"):
         Potential(mixture, (mixture_data(),), max_plate_nesting=0)
 
 
