@@ -49,7 +49,13 @@ def describe_line(label: str, values: Sequence[float]) -> dict[str, Any]:
         d = describe_line("loc", [1.0, 2.0, 3.0])
         d["title"], d["top"], d["bottom"]   # ('loc = 3', '3.1', '0.9')
     """
-    lo, hi = limits(values, pad=0.05)
+    # Sent with every update of the trajectories, from the training thread: the built-in
+    # min and max first, the finite-only ``limits`` only when a value is not finite.
+    low, high = (min(values), max(values)) if len(values) else (math.nan, math.nan)
+    if math.isfinite(low) and math.isfinite(high) and high > low:
+        lo, hi = low - (high - low) * 0.05, high + (high - low) * 0.05
+    else:
+        lo, hi = limits(values, pad=0.05)
     last = next((v for v in reversed(values) if math.isfinite(v)), None)
     title = f"{label} = {format_tick(last) if last is not None else '–'}"
     return {"title": title, "lo": lo, "hi": hi, "top": format_tick(hi), "bottom": format_tick(lo)}
