@@ -3,8 +3,8 @@
 ``python -m bench.bench_convergence`` (or ``python -m bench convergence``; ``--seeds N``).
 
 Each fit is what tutorial 03 runs: the intro model on the rugged data, 800 requested
-steps, Adam lr 0.03, through :func:`widgets.fitting.fit`, which keeps going up to
-``BUDGET_FACTOR`` times the request until :func:`widgets.convergence.assess` says the loss
+steps, Adam lr 0.03, through :func:`widgets.explorer.fitting.fit`, which keeps going up to
+``BUDGET_FACTOR`` times the request until :func:`widgets.training.convergence.assess` says the loss
 has levelled off. Per guide the table shows how many seeds converged, the steps they took,
 the final loss (median of the last window) and the posterior mean of ``bR`` (negative
 outside Africa when the fit is right; NUTS gives about -0.18) and the a-sigma posterior
@@ -23,8 +23,8 @@ import torch
 
 import pplkit
 from pplkit.examples import custom_guide, model, rugged_data
-from widgets.fitting import AUTOGUIDES, FitRequest, fit
-from widgets.toggles import Toggles
+from widgets.explorer.fitting import AUTOGUIDES, FitRequest, fit
+from widgets.views.toggles import Toggles
 
 NUM_STEPS, LR = 800, 0.03  # tutorial 03's settings (widgets.explore's lr)
 

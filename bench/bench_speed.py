@@ -3,6 +3,7 @@
 ``python -m bench speed`` (or ``python -m bench.bench_speed``). ``--quick`` (or
 ``PPLKIT_BENCH_QUICK=1``) runs in minutes: 200 warmup + 400 samples, one round, 10 and
 100 groups; the full run is 500 + 1000, three rounds, 10, 100 and 1000 groups.
+``--groups 1000`` runs only the hierarchical model at the given group counts.
 
 Models: the intro tutorial's regression (``pplkit.examples.model``) and a non-centred
 hierarchical model (group means ``mu + tau * theta_raw``, 5 observations per group).
@@ -135,10 +136,13 @@ def main(argv: list[str] | None = None) -> None:
     """Run the benchmark; ``argv`` as on the command line."""
     parser = argparse.ArgumentParser(prog="python -m bench.bench_speed", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="minutes: 200 + 400 draws, one round, 10/100 groups")
+    parser.add_argument(
+        "--groups", type=int, nargs="+", help="only the hierarchical model at these group counts (no intro, no chains)"
+    )
     args = parser.parse_args(argv or [])
     quick = args.quick or os.environ.get("PPLKIT_BENCH_QUICK") == "1"
     warmup, samples, rounds = (200, 400, 1) if quick else (500, 1000, 3)
-    group_counts = (10, 100) if quick else (10, 100, 1000)
+    group_counts = args.groups or ((10, 100) if quick else (10, 100, 1000))
     torch.set_num_threads(1)
     have_pyro, numpyro = pyro_models(), numpyro_models()
     problems: list[tuple[str, tuple, dict[str, Callable]]] = []
@@ -150,7 +154,8 @@ def main(argv: list[str] | None = None) -> None:
         intro["Pyro"] = lambda d, s: _run_pyro(have_pyro["model"], d, warmup, samples, s)
     if numpyro:
         intro["NumPyro"] = lambda d, s: _run_numpyro(numpyro["model"], d, warmup, samples, s)
-    problems.append(("intro model", examples.rugged_data(), intro))
+    if not args.groups:
+        problems.append(("intro model", examples.rugged_data(), intro))
     for groups in group_counts:
         runners = {
             "pplkit eager": lambda d, s: _run_pplkit(hierarchical, d, warmup, samples, s, jit=False),
@@ -174,7 +179,8 @@ def main(argv: list[str] | None = None) -> None:
                     flush=True,
                 )
         _print_table(title, results)
-    _print_chains(warmup, samples)
+    if not args.groups:
+        _print_chains(warmup, samples)
 
 
 def _print_table(title: str, results: dict[str, list[dict[str, Any]]]) -> None:

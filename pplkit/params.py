@@ -31,8 +31,11 @@ __all__ = [
     "clear_param_store",
     "current_param_store",
     "get_param_store",
+    "module_from_param_with_module_name",
+    "param_with_module_name",
     "register_constraint",
     "use_param_store",
+    "user_param_name",
 ]
 
 _FORMAT = "pplkit-param-store"
@@ -53,7 +56,7 @@ class ParamStore:
     """
 
     def __init__(self) -> None:
-        self._unconstrained: dict[str, torch.Tensor] = {}
+        self._params: dict[str, torch.Tensor] = {}
         self._constraints: dict[str, Constraint] = {}
         self._event_dims: dict[str, int | None] = {}
         self._lock = threading.RLock()
@@ -82,7 +85,7 @@ class ParamStore:
             store.get_param("sigma", torch.tensor(2.0), constraints.positive)
             store.get_param("sigma")  # tensor(2.0000, grad_fn=...), still positive
         """
-        unconstrained = self._unconstrained.get(name)
+        unconstrained = self._params.get(name)
         if unconstrained is None:
             return self._create(name, init, constraints.real if constraint is None else constraint, event_dim)
         stored = self._constraints[name]
@@ -100,7 +103,7 @@ class ParamStore:
     def _check_shape(self, name: str, init: torch.Tensor, constraint: Constraint) -> None:
         # The unconstrained shape can differ from the constrained one (a simplex has one
         # entry fewer), so compare with the value the model sees.
-        existing = _constrain(self._unconstrained[name], constraint)
+        existing = _constrain(self._params[name], constraint)
         if init.shape != existing.shape:
             warnings.warn(
                 f"param '{name}' already exists with shape {tuple(existing.shape)}, but this call's init has shape "
@@ -113,16 +116,64 @@ class ParamStore:
     def _create(self, name: str, init: Init, constraint: Constraint, event_dim: int | None) -> torch.Tensor:
         unconstrained = _unconstrain(name, init, constraint)
         with self._lock:
-            self._unconstrained[name] = unconstrained
+            self._params[name] = unconstrained
             self._constraints[name] = constraint
             self._event_dims[name] = event_dim
         return _constrain(unconstrained, constraint)
 
+    def setdefault(self, name: str, init: Init, constraint: Constraint = constraints.real) -> torch.Tensor:
+        """Pyro's ``ParamStore.setdefault``: the stored value if ``name`` exists, else create it.
+
+        Unlike :meth:`get_param`, an existing param's other constraint is not remarked on:
+        ``setdefault`` says "whatever is there", as ``dict.setdefault`` does.
+
+        Example::
+
+            store = ParamStore()
+            store.setdefault("s", torch.ones(2), constraints.positive)
+            store.setdefault("s", torch.zeros(2))  # tensor([1., 1.], grad_fn=...)
+        """
+        if name in self._params:
+            return self[name]
+        return self._create(name, init, constraint, None)
+
+    @contextmanager
+    def scope(self, state: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        """Use a separate set of params inside a ``with`` block (Pyro's ``ParamStore.scope``).
+
+        The store starts the block empty, or holding ``state`` (a scope yielded before);
+        on leaving, the block's params are written back into the yielded state and the
+        params from before the block are restored.
+
+        Example::
+
+            store = get_param_store()
+            with store.scope() as first:
+                pplkit.param("x", torch.zeros(2))  # not seen outside the block
+            with store.scope(first):
+                pplkit.param("x")                   # tensor([0., 0.], ...)
+        """
+        if state is None:
+            state = ParamStore().get_state()
+        old = (self._params, self._constraints, self._event_dims)
+        try:
+            self.set_state(state)
+            yield state
+            state.update(self.get_state())
+        finally:
+            with self._lock:
+                self._params, self._constraints, self._event_dims = old
+
+    @property
+    def _param_to_name(self) -> dict[torch.Tensor, str]:
+        # Pyro's reverse index (a tensor hashes by identity), derived rather than kept in step.
+        return {leaf: name for name, leaf in self._params.items()}
+
     def __getitem__(self, name: str) -> torch.Tensor:
         """The constrained value of an existing param."""
-        if name not in self._unconstrained:
+        if name not in self._params:
             raise KeyError(
-                f"param '{name}' is not in the param store (it has: {sorted(self._unconstrained)}); run the model "
+                f"param '{name}' is not in the param store (it has: {sorted(self._params)}); run the model "
                 "or guide that creates it (one svi.step) or load a saved store first"
             )
         return self.get_param(name, constraint=self._constraints[name])
@@ -132,17 +183,17 @@ class ParamStore:
         constraint = self._constraints.get(name, constraints.real)
         unconstrained = _unconstrain(name, value, constraint)  # may raise: nothing changed yet
         with self._lock:
-            self._unconstrained[name] = unconstrained
+            self._params[name] = unconstrained
             self._constraints[name] = constraint
             self._event_dims.setdefault(name, None)
 
     def pop(self, name: str) -> torch.Tensor | None:
         """Remove a param; returns its constrained value, or None if it was absent."""
         with self._lock:
-            if name not in self._unconstrained:
+            if name not in self._params:
                 return None
             value = self[name].detach()
-            del self._unconstrained[name], self._constraints[name], self._event_dims[name]
+            del self._params[name], self._constraints[name], self._event_dims[name]
             return value
 
     def __delitem__(self, name: str) -> None:
@@ -150,27 +201,27 @@ class ParamStore:
             raise KeyError(name)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._unconstrained
+        return name in self._params
 
     def __len__(self) -> int:
-        return len(self._unconstrained)
+        return len(self._params)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(list(self._unconstrained))
+        return iter(list(self._params))
 
     def keys(self) -> list[str]:
-        return list(self._unconstrained)
+        return list(self._params)
 
     def values(self) -> list[torch.Tensor]:
-        return [self[name] for name in self._unconstrained]
+        return [self[name] for name in self._params]
 
     def items(self) -> list[tuple[str, torch.Tensor]]:
         """(name, constrained value) pairs, in creation order."""
-        return [(name, self[name]) for name in list(self._unconstrained)]
+        return [(name, self[name]) for name in list(self._params)]
 
     def unconstrained(self, name: str) -> torch.Tensor:
         """The leaf tensor an optimizer updates."""
-        return self._unconstrained[name]
+        return self._params[name]
 
     def adopt(
         self, name: str, leaf: torch.Tensor, constraint: Constraint = constraints.real, event_dim: int | None = None
@@ -184,13 +235,13 @@ class ParamStore:
             raise ValueError(f"param '{name}': adopt needs a leaf tensor (a parameter), not the result of an operation")
         _answers_unconstrained(leaf)
         with self._lock:
-            self._unconstrained[name] = leaf
+            self._params[name] = leaf
             self._constraints[name] = constraint
             self._event_dims[name] = event_dim
 
     def named_parameters(self) -> list[tuple[str, torch.Tensor]]:
         """(name, unconstrained leaf tensor) pairs."""
-        return list(self._unconstrained.items())
+        return list(self._params.items())
 
     def constraint(self, name: str) -> Constraint:
         return self._constraints[name]
@@ -200,7 +251,7 @@ class ParamStore:
 
     def clear(self) -> None:
         with self._lock:
-            self._unconstrained.clear()
+            self._params.clear()
             self._constraints.clear()
             self._event_dims.clear()
 
@@ -209,7 +260,7 @@ class ParamStore:
     def get_state(self) -> dict[str, Any]:
         """A plain, ``weights_only``-loadable snapshot: tensors, strings and numbers."""
         params = {}
-        for name, u in self._unconstrained.items():
+        for name, u in self._params.items():
             params[name] = {
                 "unconstrained": u.detach().clone(),
                 "constraint": _constraint_to_spec(name, self._constraints[name]),
@@ -221,7 +272,7 @@ class ParamStore:
         """Replace the contents with a snapshot from :meth:`get_state`; all or nothing."""
         new = _parse_state(state)
         with self._lock:
-            self._unconstrained, self._constraints, self._event_dims = new
+            self._params, self._constraints, self._event_dims = new
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the store to ``path`` atomically: a reader sees the old file or the new one.
@@ -296,7 +347,7 @@ def _constrain(unconstrained: torch.Tensor, constraint: Constraint) -> torch.Ten
         value = transform_to(constraint)(unconstrained)
     # Pyro's params answer ``value.unconstrained()`` with their leaf; a weak reference,
     # so that a value kept by the user does not keep a popped param alive.
-    value.unconstrained = weakref.ref(unconstrained)  # type: ignore[attr-defined]
+    value.unconstrained = LeafRef(unconstrained)  # type: ignore[attr-defined]
     return value
 
 
@@ -321,8 +372,28 @@ def _unconstrain(name: str, init: Init, constraint: Constraint) -> torch.Tensor:
 
 def _answers_unconstrained(leaf: torch.Tensor) -> torch.Tensor:
     """Give a leaf Pyro's ``.unconstrained()``, for the reads where the value is the leaf itself."""
-    leaf.unconstrained = weakref.ref(leaf)  # type: ignore[attr-defined]
+    leaf.unconstrained = LeafRef(leaf)  # type: ignore[attr-defined]
     return leaf
+
+
+class LeafRef:
+    """What ``value.unconstrained`` holds: a weak reference to the param's leaf that survives pickling.
+
+    ``torch.save`` of a module pickles each parameter's attributes, and a plain
+    ``weakref.ref`` cannot be pickled. The pickled reference comes back empty (calling
+    it gives None): the store binds a fresh one when it adopts the loaded leaf.
+    """
+
+    __slots__ = ("_ref",)
+
+    def __init__(self, leaf: torch.Tensor | None = None) -> None:
+        self._ref = None if leaf is None else weakref.ref(leaf)
+
+    def __call__(self) -> torch.Tensor | None:
+        return None if self._ref is None else self._ref()
+
+    def __reduce__(self) -> tuple[type, tuple[()]]:
+        return (LeafRef, ())
 
 
 def _check_support(name: str, value: torch.Tensor, constraint: Constraint) -> None:
@@ -569,3 +640,36 @@ def use_param_store(store: ParamStore) -> Iterator[ParamStore]:
 def clear_param_store() -> None:
     """Remove every param from the store ``param`` uses in this thread."""
     current_param_store().clear()
+
+
+# How ``module(name, torch_module)`` names its params: "name$$$layer.weight", as in Pyro.
+_MODULE_NAMESPACE_DIVIDER = "$$$"
+
+
+def param_with_module_name(pyro_name: str, param_name: str) -> str:
+    """The store's name for parameter ``param_name`` of the module registered as ``pyro_name``.
+
+    >>> param_with_module_name("net", "l1.weight")
+    'net$$$l1.weight'
+    """
+    return pyro_name + _MODULE_NAMESPACE_DIVIDER + param_name
+
+
+def module_from_param_with_module_name(param_name: str) -> str:
+    """The module part of a store name made by :func:`param_with_module_name`.
+
+    >>> module_from_param_with_module_name("net$$$l1.weight")
+    'net'
+    """
+    return param_name.split(_MODULE_NAMESPACE_DIVIDER)[0]
+
+
+def user_param_name(param_name: str) -> str:
+    """The module's own name for a store name (``"net$$$l1.weight"`` -> ``"l1.weight"``); others unchanged.
+
+    >>> user_param_name("net$$$l1.weight"), user_param_name("sigma")
+    ('l1.weight', 'sigma')
+    """
+    if _MODULE_NAMESPACE_DIVIDER in param_name:
+        return param_name.split(_MODULE_NAMESPACE_DIVIDER)[1]
+    return param_name

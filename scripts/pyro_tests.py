@@ -21,11 +21,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
+from collections import Counter
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -55,6 +57,7 @@ PLUGIN = textwrap.dedent(
     import json
     import os
     import sys
+    import time
 
 
     class _Alias(importlib.abc.Loader):
@@ -86,45 +89,93 @@ PLUGIN = textwrap.dedent(
         import pyro  # noqa: F401  (now pplkit)
 
     _COUNTS = {"collected": 0, "passed": 0, "failed": 0, "skipped": 0, "errors": 0, "xfailed": 0}
+    # Each test that did not pass: its node id -> "ExceptionType: first line" (or "skipped").
+    _NOT_PASSED = {}
+    _PASSED = []
     _OUT = os.environ["PPLKIT_SHIM_COUNTS"]
+    _last_dump = [0.0]
 
 
-    def _dump():
-        # Atomic, so that a run cut off by the timeout leaves the last complete counts.
+    def _dump(force=False):
+        # Atomic, so that a run cut off by the timeout leaves the last complete counts; at
+        # most once a second, since a file can hold thousands of tests.
+        if not force and time.monotonic() - _last_dump[0] < 1.0:
+            return
+        _last_dump[0] = time.monotonic()
         with open(_OUT + ".tmp", "w") as f:
-            json.dump(_COUNTS, f)
+            json.dump(dict(_COUNTS, not_passed=_NOT_PASSED, passed_ids=_PASSED), f)
         os.replace(_OUT + ".tmp", _OUT)
 
 
     def pytest_collection_modifyitems(items):
         _COUNTS["collected"] = len(items)
-        _dump()
+        _dump(force=True)
 
 
     def pytest_collectreport(report):
         if report.failed:
             _COUNTS["errors"] += 1
             _COUNTS["collect_error"] = str(report.longrepr).strip().splitlines()[-1][:300]
-            _dump()
+            _dump(force=True)
+
+
+    def _reason(report):
+        # "ExceptionType: first line", the same for every test failing for one cause.
+        crash = getattr(report.longrepr, "reprcrash", None)
+        text = crash.message if crash is not None else str(report.longrepr)
+        lines = text.strip().splitlines()
+        return (lines[0] if lines else "?")[:200]
 
 
     def pytest_runtest_logreport(report):
         if hasattr(report, "wasxfail"):
             if report.when == "call" or report.skipped:
                 _COUNTS["xfailed"] += 1
-        elif report.when == "call":
-            _COUNTS["passed" if report.passed else "failed"] += 1
+        elif report.when == "call" and report.passed:
+            _COUNTS["passed"] += 1
+            _PASSED.append(report.nodeid)
         elif report.failed:
-            _COUNTS["failed"] += 1
+            if report.nodeid not in _NOT_PASSED:  # a failed call and teardown are one failure
+                _COUNTS["failed"] += 1
+                _NOT_PASSED[report.nodeid] = _reason(report)
         elif report.skipped:
             _COUNTS["skipped"] += 1
+            _NOT_PASSED[report.nodeid] = "skipped"
         _dump()
+
+
+    def pytest_sessionfinish(session):
+        _dump(force=True)
     '''
 )
 
 
-def run_file(pyro_src: Path, test_file: str, shim: bool, plugin_dir: Path, timeout: float) -> dict:
-    """Run one of Pyro's test files; return the outcome counts (and how long it took)."""
+def _memory_cap(gigabytes: float):
+    """A function for ``preexec_fn`` that caps the child's address space (None: no cap)."""
+    if gigabytes <= 0:
+        return None
+    limit = int(gigabytes * 2**30)
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    return cap
+
+
+def run_file(
+    pyro_src: Path,
+    test_file: str,
+    shim: bool,
+    plugin_dir: Path,
+    timeout: float,
+    test_timeout: float = 0.0,
+    memory_gb: float = 0.0,
+) -> dict:
+    """Run one of Pyro's test files; return the outcome counts (and how long it took).
+
+    ``timeout`` bounds the whole file; ``test_timeout`` (pytest-timeout) bounds each test,
+    so that one slow test fails alone instead of cutting off the rest of its file.
+    """
     counts_file = plugin_dir / f"counts-{os.getpid()}-{int(shim)}.json"
     counts_file.unlink(missing_ok=True)
     env = dict(os.environ)
@@ -141,11 +192,13 @@ def run_file(pyro_src: Path, test_file: str, shim: bool, plugin_dir: Path, timeo
         sys.executable, "-m", "pytest", test_file, "-q", "-p", "no:cacheprovider", "-p", "pplkit_pyro_shim",
         "--tb=no", "--no-header", "-o", "addopts=",
     ]  # fmt: skip
+    if test_timeout > 0:
+        command.append(f"--timeout={test_timeout:g}")  # pytest-timeout, a plugin pytest loads itself
     start = time.perf_counter()
     timed_out = False
     try:
         subprocess.run(command, cwd=pyro_src, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       timeout=timeout, check=False)  # fmt: skip
+                       timeout=timeout, check=False, preexec_fn=_memory_cap(memory_gb))  # fmt: skip
     except subprocess.TimeoutExpired:
         timed_out = True
     counts = json.loads(counts_file.read_text()) if counts_file.exists() else {"collected": 0, "passed": 0}
@@ -161,12 +214,31 @@ def _cell(counts: dict) -> str:
     return text + (" (timeout)" if counts.get("timed_out") else "")
 
 
+def failure_reasons(ours: dict, theirs: dict) -> Counter:
+    """Why pplkit fails the tests that real Pyro passes: reason -> how many tests."""
+    pyro_passed = set(theirs.get("passed_ids", ()))
+    not_passed = ours.get("not_passed", {})
+    reasons: Counter = Counter()
+    for node_id in pyro_passed.difference(ours.get("passed_ids", ())):
+        reasons[not_passed.get(node_id, "not run (file cut off, or collection failed)")] += 1
+    return reasons
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("files", nargs="*", help="test files, relative to PYRO_SRC (default: the issue's list)")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per file and run (default 600)")
+    parser.add_argument(
+        "--test-timeout", type=float, default=0.0,
+        help="seconds per test (pytest-timeout), the same for both libraries; 0: none (default)",
+    )  # fmt: skip
+    parser.add_argument("--memory-gb", type=float, default=0.0, help="address-space cap per run in GiB; 0: none")
     parser.add_argument("--cache", type=Path, help="JSON file keeping real Pyro's counts between runs")
     parser.add_argument("--errors", action="store_true", help="print each file's collection error under pplkit")
+    parser.add_argument(
+        "--failures", type=int, default=0, metavar="N",
+        help="print the N most common reasons pplkit fails tests that Pyro passes, per file and overall",
+    )  # fmt: skip
     options = parser.parse_args()
 
     pyro_src_env = os.environ.get("PYRO_SRC")
@@ -178,8 +250,10 @@ def main() -> int:
     cache: dict = {}
     if options.cache and options.cache.exists():
         cache = json.loads(options.cache.read_text())
+    limits = {"timeout": options.timeout, "test_timeout": options.test_timeout, "memory_gb": options.memory_gb}
 
     rows = []
+    overall: Counter = Counter()
     with tempfile.TemporaryDirectory(prefix="pplkit-pyro-shim-") as tmp:
         plugin_dir = Path(tmp)
         (plugin_dir / "pplkit_pyro_shim.py").write_text(PLUGIN)
@@ -187,10 +261,10 @@ def main() -> int:
             if not (pyro_src / test_file).is_file():
                 print(f"{test_file}: not in {pyro_src}, skipped")
                 continue
-            ours = run_file(pyro_src, test_file, True, plugin_dir, options.timeout)
+            ours = run_file(pyro_src, test_file, True, plugin_dir, **limits)
             theirs = cache.get(test_file)
             if theirs is None:
-                theirs = run_file(pyro_src, test_file, False, plugin_dir, options.timeout)
+                theirs = run_file(pyro_src, test_file, False, plugin_dir, **limits)
                 cache[test_file] = theirs
                 if options.cache:  # after each file, so that an interrupted run keeps what it measured
                     options.cache.write_text(json.dumps(cache, indent=1))
@@ -198,6 +272,10 @@ def main() -> int:
             print(f"  {test_file}: pplkit {_cell(ours)} ({ours['seconds']} s), Pyro {_cell(theirs)}", flush=True)
             if options.errors and ours.get("collect_error"):
                 print(f"      {ours['collect_error']}")
+            reasons = failure_reasons(ours, theirs)
+            overall.update(reasons)
+            for reason, count in reasons.most_common(options.failures):
+                print(f"      {count:5d}  {reason}")
     width = max(len(r[0]) for r in rows) if rows else 10
     print()
     print(f"{'file':<{width}}  {'pplkit':>16}  {'Pyro':>16}  {'pplkit/Pyro':>11}")
@@ -210,6 +288,10 @@ def main() -> int:
     if rows:
         share = f"{100 * total_ours / total_theirs:.1f}%" if total_theirs else "-"
         print(f"{'total passed':<{width}}  {total_ours:>16}  {total_theirs:>16}  {share:>11}")
+    if options.failures and overall:
+        print(f"\nwhy pplkit fails tests that Pyro passes, all files ({sum(overall.values())} tests):")
+        for reason, count in overall.most_common(options.failures):
+            print(f"  {count:5d}  {reason}")
     return 0
 
 

@@ -38,7 +38,7 @@ def test_docstring_examples(name: str) -> None:
 def test_the_examples_are_found() -> None:
     # The examples this suite exists for; were they not found, every test above would pass vacuously.
     found = 0
-    for name in ("pplkit.infer.mcmc.adaptation", "widgets.history", "pplkit.params", "pplkit.trace"):
+    for name in ("pplkit.infer.mcmc.adaptation", "widgets.training.history", "pplkit.params", "pplkit.trace"):
         module = importlib.import_module(name)
         found += sum(len(t.examples) for t in doctest.DocTestFinder().find(module, name))
     assert found >= 12

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import doctest
 import importlib.util
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -74,3 +76,42 @@ def test_make_lab_serves_the_workspace_and_git_ignores_it():
     assert "scripts/workspace.py tutorials workspace" in dry
     ignored = subprocess.run(["git", "check-ignore", "-q", "workspace/01_introduction.ipynb"], cwd=ROOT, check=False)
     assert ignored.returncode == 0, "workspace/ must be gitignored"
+
+
+def rendered(source: Path, outputs: list[dict]) -> None:
+    """A tutorial as `make tutorials` saves it: outputs, execution counts and a render stamp."""
+    cell = {"cell_type": "code", "execution_count": 1, "metadata": {}, "outputs": outputs, "source": "1 + 1"}
+    notebook = {"cells": [cell], "metadata": {workspace.RENDER_STAMP: {"inputs": "..."}},
+                "nbformat": 4, "nbformat_minor": 5}
+    (source / "01.ipynb").write_text(json.dumps(notebook))
+
+
+def test_learners_get_the_tutorials_without_their_rendered_outputs(folders):
+    source, dest = folders
+    rendered(source, [{"output_type": "execute_result", "data": {"text/plain": "2"}}])
+    workspace.seed(source, dest)
+    copy = json.loads((dest / "01.ipynb").read_text())
+    assert copy["cells"][0]["outputs"] == [] and copy["cells"][0]["execution_count"] is None
+    assert workspace.RENDER_STAMP not in copy["metadata"] and copy["cells"][0]["source"] == "1 + 1"
+
+
+def test_a_new_render_of_the_same_cells_is_no_change_for_the_learner(folders):
+    source, dest = folders
+    rendered(source, [{"output_type": "execute_result", "data": {"text/plain": "2"}}])
+    workspace.seed(source, dest)
+    (dest / "01.ipynb").write_text("the learner's run")
+    rendered(source, [{"output_type": "execute_result", "data": {"text/plain": "2.0"}}])
+    assert workspace.seed(source, dest) == []  # no "kept your copy" line for new pictures only
+
+
+def test_the_committed_tutorials_reach_learners_as_they_were_before_they_had_outputs():
+    for tutorial in sorted((ROOT / "tutorials").glob("*.ipynb")):
+        copy = json.loads(workspace.learner_copy(tutorial))
+        original = json.loads(tutorial.read_text())
+        assert [c["source"] for c in copy["cells"]] == [c["source"] for c in original["cells"]]
+        assert not any(c.get("outputs") for c in copy["cells"]), tutorial.name
+
+
+def test_the_scripts_examples_run():
+    result = doctest.testmod(workspace)
+    assert result.attempted > 0 and result.failed == 0

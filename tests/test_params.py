@@ -210,3 +210,66 @@ def test_saved_files_get_the_umasks_mode(tmp_path):
         assert (tmp_path / "p.pt").stat().st_mode & 0o777 == 0o644
     finally:
         os.umask(umask)
+
+
+def test_setdefault_returns_what_is_stored_whatever_the_new_arguments():
+    store = ParamStore()
+    created = store.setdefault("s", torch.tensor([1.0, 4.0]), constraints.positive)
+    assert torch.equal(created.detach(), torch.tensor([1.0, 4.0]))
+    # Pyro's dict-like setdefault: neither the other init nor the default (real) constraint counts.
+    again = store.setdefault("s", torch.zeros(2))
+    assert torch.equal(again.detach(), torch.tensor([1.0, 4.0]))
+    assert store.constraint("s") is constraints.positive
+    assert torch.allclose(store.unconstrained("s").detach(), torch.tensor([1.0, 4.0]).log())
+
+
+def test_setdefault_calls_a_lazy_init_only_when_creating():
+    store = ParamStore()
+    calls = []
+
+    def init():
+        calls.append(1)
+        return torch.ones(3)
+
+    store.setdefault("x", init)
+    store.setdefault("x", init)
+    assert len(calls) == 1
+
+
+def test_a_scope_hides_the_outer_params_and_can_be_entered_again():
+    store = ParamStore()
+    with use_param_store(store):
+        pplkit.param("x", torch.tensor(1.0))
+        with store.scope() as inner:
+            assert len(store) == 0
+            pplkit.param("x", torch.tensor(2.0))
+            pplkit.param("y", torch.tensor(3.0), constraint=constraints.positive)
+        assert store.keys() == ["x"] and float(pplkit.param("x")) == 1.0
+        with store.scope(inner) as again:
+            assert again is inner
+            assert store.keys() == ["x", "y"]
+            assert float(pplkit.param("x")) == 2.0 and store.constraint("y") is constraints.positive
+            pplkit.param("z", torch.tensor(5.0))
+        assert store.keys() == ["x"]
+        with store.scope(inner):  # what the second visit added was kept in the scope
+            assert store.keys() == ["x", "y", "z"]
+
+
+def test_the_store_answers_pyros_private_dicts():
+    # Pyro's own tests (and some user code) read ParamStore._params and ._param_to_name.
+    store = ParamStore()
+    store.get_param("a", torch.zeros(2))
+    store.get_param("b", torch.ones(1), constraints.positive)
+    assert list(store._params) == ["a", "b"]
+    assert store._params["b"] is store.unconstrained("b")
+    assert sorted(store._param_to_name.values()) == ["a", "b"]
+    assert store._param_to_name[store.unconstrained("a")] == "a"
+
+
+def test_module_param_names_split_as_in_pyro():
+    from pplkit.params import module_from_param_with_module_name, param_with_module_name, user_param_name
+
+    full = param_with_module_name("net", "layer.bias")
+    assert full == "net$$$layer.bias"
+    assert module_from_param_with_module_name(full) == "net"
+    assert user_param_name(full) == "layer.bias" and user_param_name("plain") == "plain"

@@ -17,18 +17,18 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .controller import TrainingController
-from .display import default_blocking, in_kernel
-from .draws import Draws
-from .elbo_chart import ElboChart
-from .explorer import ModelExplorer
-from .handlers import replace_prior
-from .model_view import ModelView
-from .plotgrid import Panel, PlotGrid
-from .priors import FAMILIES, PriorChoice
-from .svg_view import SvgView
-from .toggles import Toggles
-from .trajectories import ParamTrajectories
+from .explorer.explorer import ModelExplorer
+from .plots.display import default_blocking, in_kernel
+from .plots.plotgrid import Panel, PlotGrid
+from .plots.svg_view import SvgView
+from .training.controller import TrainingController
+from .training.elbo_chart import ElboChart
+from .training.trajectories import ParamTrajectories
+from .views.draws import Draws
+from .views.handlers import replace_prior
+from .views.model_view import ModelView
+from .views.priors import FAMILIES, PriorChoice
+from .views.toggles import Toggles
 
 __all__ = [
     "FAMILIES",
@@ -118,7 +118,7 @@ def model_view(model: Callable[..., Any], *args: Any, guide: Any = None, num_sam
 
         view = widgets.model_view(model, is_cont_africa, ruggedness, log_gdp, guide=guide)
     """
-    from .model_view import build_model_view
+    from .views.model_view import build_model_view
 
     view = build_model_view(model, args, kwargs, guide=guide, num_samples=num_samples, render_params=render_params)
     _show(view)

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import torch
 
-from ..handlers import block, enum, trace
+from ..handlers import block, condition, enum, trace
 from ..handlers.enum import ENUM_DIM
 from ..runtime import Handler, Message, SiteKind
 from ..trace import Trace
@@ -24,6 +24,13 @@ from .enum import EnumFactors, contract
 from .util import call_user_fn
 
 __all__ = ["infer_discrete"]
+
+# On the function infer_discrete returns: given values of other sites, the same serving
+# model with ``condition`` applied *inside* it. Its enumerated runs are blocked from the
+# handlers around it (they are its own), so a ``condition`` outside would go unseen
+# there and the discrete posterior would be computed from prior draws; Predictive
+# conditions through this instead.
+CONDITIONED_INSIDE = "_pplkit_conditioned_inside"
 
 
 class _Fix(Handler):
@@ -81,6 +88,10 @@ def infer_discrete(
         with _Fix(fixed):
             return call_user_fn(fn, "model", args, kwargs)
 
+    def conditioned_inside(data: dict[str, torch.Tensor]) -> Any:
+        return infer_discrete(condition(fn, data=data), first_available_dim, temperature)
+
+    setattr(discrete_posterior, CONDITIONED_INSIDE, conditioned_inside)
     return discrete_posterior
 
 

@@ -20,6 +20,7 @@ from ..handlers import condition, trace
 from ..plate import plate
 from ..runtime import SiteKind
 from ..trace import Trace
+from .discrete import CONDITIONED_INSIDE
 from .explain import check_samples_fit_plates
 from .util import call_user_fn, guess_max_plate_nesting, tracing_for_structure
 
@@ -59,6 +60,11 @@ class Predictive:
         return_sites: Collection[str] | None = (),
         parallel: bool = False,
     ) -> None:
+        if callable(posterior_samples) and getattr(posterior_samples, "__name__", None) == "get_samples":
+            raise TypeError(
+                "Predictive: posterior_samples= got the method get_samples itself; call it: "
+                "Predictive(model, posterior_samples=mcmc.get_samples())"
+            )
         if callable(posterior_samples) and not isinstance(posterior_samples, Mapping):
             # Predictive(model, guide, ...): a guide in the second place is unambiguous.
             if guide is not None:
@@ -68,6 +74,13 @@ class Predictive:
             raise ValueError(
                 "Predictive: give either guide= (to draw the latent sites from it) or posterior_samples= (to use "
                 "those draws), not both"
+            )
+        if posterior_samples is not None and not isinstance(posterior_samples, Mapping):
+            from_mcmc = hasattr(posterior_samples, "get_samples")
+            hint = "mcmc.get_samples()" if from_mcmc else "{'loc': tensor of shape (num_samples,)}"
+            raise TypeError(
+                f"Predictive: posterior_samples must be a dict of tensors by site name, e.g. {hint}; "
+                f"got {type(posterior_samples).__name__}"
             )
         posterior_samples = dict(posterior_samples or {})
         for name, value in posterior_samples.items():
@@ -171,14 +184,21 @@ def _predict(
             f"Predictive: the model has no sample site(s) {unknown}; those samples were not used", stacklevel=3
         )
     shapes = _site_shapes(structure, samples, num_samples, nesting, return_sites)
+    conditioned_inside = getattr(fn, CONDITIONED_INSIDE, None)  # an infer_discrete model
+    if parallel and conditioned_inside is not None:
+        raise ValueError(
+            "Predictive(parallel=True) cannot run an infer_discrete model: the plate of the samples would take "
+            "the dim its enumeration uses. Use parallel=False (the default)"
+        )
     if parallel:
         tr, returned = _vectorized_run(fn, conditioning, num_samples, nesting, args, kwargs, role)
         return _gather_vectorized(tr, returned, shapes)
     collected: dict[str, list[torch.Tensor]] = {name: [] for name in shapes}
     for i in range(num_samples):
         draw = {name: value[i] for name, value in conditioning.items()}
+        run = fn if conditioned_inside is None else conditioned_inside(draw)
         with trace() as tracer, condition(data=draw):
-            returned = call_user_fn(fn, role, args, kwargs)
+            returned = call_user_fn(run, role, args, kwargs)
         for name in shapes:
             value = returned if name == _RETURN else tracer.trace.nodes[name].value
             collected[name].append(torch.as_tensor(value))

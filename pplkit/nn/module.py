@@ -15,21 +15,26 @@ While the module runs (inside ``module(...)``), every param it reads, its own
 tree ("linear.weight"), so SVI, traces and handlers see it. The param store stays the
 source of truth, as in Pyro: module and store hold the very same leaf tensor, and
 when the store holds another one (after ``ParamStore.load``) the module takes it.
+(``module(name, torch_module)`` for a plain torch module does so only when asked,
+with ``update_module_params=True``, as Pyro's ``pyro.module``.)
 """
 
 from __future__ import annotations
 
+import copy
 import functools
+import warnings
 from typing import Any, Callable, NamedTuple, TypeVar
 
 import torch
 from torch.distributions import Distribution, constraints, transform_to
 from torch.distributions.constraints import Constraint
 
+from ..handlers.lift import lift
 from ..params import current_param_store
 from ..primitives import deterministic, param, sample
 
-__all__ = ["PyroModule", "PyroParam", "PyroSample", "module", "pyro_method"]
+__all__ = ["PyroModule", "PyroParam", "PyroSample", "module", "pyro_method", "random_module"]
 
 Prior = Distribution | torch.Tensor | Callable[[Any], Distribution | torch.Tensor]
 
@@ -194,7 +199,7 @@ class PyroModule(torch.nn.Module, metaclass=_PyroModuleMeta):
             and not isinstance(value, PyroModule)
             and self.__dict__["_pyro_context"].active
         ):
-            module(self._pyro_fullname(name), value)
+            module(self._pyro_fullname(name), value, update_module_params=True)  # the store wins, as for own params
         return value
 
     def __delattr__(self, name: str) -> None:
@@ -304,32 +309,73 @@ def module(name: str, nn_module: M, update_module_params: bool = False) -> M:
     """Register the parameters of a torch module as params ``name$$$<param name>``, as ``pyro.module``.
 
     Run inside a model or guide, each parameter becomes a param site, so that SVI
-    trains it. Module and store share each parameter tensor; where the store already
-    holds another (``ParamStore.load``), the module takes the store's (the store is the
-    source of truth; ``update_module_params`` is accepted for Pyro's signature).
+    trains it. A new param holds the module's own tensor, so module and store share
+    it. Where the store already holds another tensor under that name (after
+    ``ParamStore.load``, or for a second module registered under one name), the module
+    takes the store's only with ``update_module_params=True``, as in Pyro. A parameter
+    with ``requires_grad=False`` is not registered (with a warning while the module is
+    in training mode, as in Pyro).
 
     Example::
 
         baseline = nn.Linear(3, 1)
         module("baseline", baseline)
     """
+    if isinstance(nn_module, type):
+        raise TypeError(f"module('{name}', ...): pass an instance such as {nn_module.__name__}(...), not the class")
     if not isinstance(nn_module, torch.nn.Module):
         raise TypeError(f"module('{name}', ...): expected a torch.nn.Module, got {type(nn_module).__name__}")
+    if "$$$" in name:
+        raise ValueError(f"module('{name}', ...): a module name cannot contain '$$$', which separates it from params")
     store = current_param_store()
     for param_name, value in list(nn_module.named_parameters()):
+        if not value.requires_grad:
+            if nn_module.training:
+                warnings.warn(
+                    f"module('{name}', ...): {param_name} was not registered in the param store because "
+                    "requires_grad=False; call my_module.train(False) to silence this warning",
+                    stacklevel=2,
+                )
+            continue
         fullname = f"{name}$$${param_name}"
-        owner_path, _, key = param_name.rpartition(".")
-        owner = nn_module.get_submodule(owner_path) if owner_path else nn_module
-        if fullname in store and store.unconstrained(fullname) is not value:
-            leaf = store.unconstrained(fullname)
-            if not isinstance(leaf, torch.nn.Parameter):
-                leaf = torch.nn.Parameter(leaf.detach())
-                store.adopt(fullname, leaf)
-            owner._parameters[key] = leaf
-        elif fullname not in store:
+        if fullname not in store:
             store.adopt(fullname, value)
-        param(fullname, None)
+        returned = param(fullname, None)  # the store's tensor, or a draw under lift (random_module)
+        if update_module_params and returned is not value:
+            if returned is store.unconstrained(fullname) and not isinstance(returned, torch.nn.Parameter):
+                returned = torch.nn.Parameter(returned.detach())
+                store.adopt(fullname, returned)
+            owner_path, _, key = param_name.rpartition(".")
+            owner = nn_module.get_submodule(owner_path) if owner_path else nn_module
+            owner._parameters[key] = returned  # type: ignore[assignment]  # a draw under lift, as in Pyro
     return nn_module
+
+
+def random_module(name: str, nn_module: M, prior: Any, *args: Any, **kwargs: Any) -> Callable[[], M]:
+    """Deprecated in Pyro (use ``PyroModule`` with ``PyroSample``): a sampler of modules.
+
+    Returns a function that copies ``nn_module`` and replaces each parameter by a draw
+    from ``prior`` (one distribution for all, or a dict of param name -> distribution,
+    as for ``lift``). Kept so that older Pyro code runs; it warns with a FutureWarning
+    as Pyro does.
+
+    Example::
+
+        sampler = random_module("net", nn.Linear(2, 1), dist.Normal(0.0, 1.0))
+        net = sampler()  # its weight and bias drawn from Normal(0, 1)
+    """
+    warnings.warn(
+        "random_module is deprecated, and will be removed in a future release (as in Pyro); use "
+        "PyroModule with PyroSample attributes to make a Bayesian module from a torch module",
+        FutureWarning,
+        stacklevel=2,
+    )
+    lifted = lift(module, prior=prior)
+
+    def sample_module() -> M:
+        return lifted(name, copy.deepcopy(nn_module), *args, update_module_params=True, **kwargs)
+
+    return sample_module
 
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -18,6 +18,7 @@ import torch
 from torch.nn.utils import clip_grad_norm_, clip_grad_value_
 
 from ..params import current_param_store
+from .eager import compiler_not_loaded, eager_step
 
 __all__ = ["PyroOptim"]
 
@@ -78,7 +79,7 @@ class PyroOptim:
             for name, clip in self._clip.items():
                 _clip_grad(self._params[name], **clip)
         assert self.optimizer is not None
-        self.optimizer.step(*args, **kwargs)
+        eager_step(self.optimizer, *args, **kwargs)
 
     def step(self, params: Params, *args: Any, **kwargs: Any) -> None:
         """Pyro's name for a step on ``params`` (a set of leaf tensors from a trace, say): same as calling.
@@ -113,13 +114,15 @@ class PyroOptim:
             groups = [{"params": [t], **_checked_args(self.pt_optim_args(name), name)} for name, t in new]
         else:
             groups = [{"params": [t for _, t in new], **self.pt_optim_args}]
-        if self.optimizer is None:
-            self.optimizer = _create(self.pt_optim_constructor, groups)
-            self._on_optimizer_created(self.optimizer)
-        else:
-            for group in groups:
-                self.optimizer.add_param_group(_fused_if_possible(self.pt_optim_constructor, group))
-                self._on_group_added(self.optimizer.param_groups[-1])
+        optimizer_class = self.pt_optim_constructor if isinstance(self.pt_optim_constructor, type) else type(None)
+        with compiler_not_loaded(optimizer_class):
+            if self.optimizer is None:
+                self.optimizer = _create(self.pt_optim_constructor, groups)
+                self._on_optimizer_created(self.optimizer)
+            else:
+                for group in groups:
+                    self.optimizer.add_param_group(_fused_if_possible(self.pt_optim_constructor, group))
+                    self._on_group_added(self.optimizer.param_groups[-1])
         for name, tensor in new:
             self._params[name] = tensor
             clip = self.pt_clip_args(name) if callable(self.pt_clip_args) else self.pt_clip_args

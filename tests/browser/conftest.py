@@ -27,7 +27,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 import pytest
 
@@ -38,7 +38,8 @@ CHROMIUM_ARGS = [
     # Debian's wrapper script fails to add this itself; it matters with a small /dev/shm.
     "--disable-dev-shm-usage",
 ]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
 SERVER_START_TIMEOUT_S = 90
 
 
@@ -105,17 +106,18 @@ def _servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[lis
     """Starts servers on demand and stops every one of them at the end of the session."""
     running: list[subprocess.Popen] = []
 
-    def start(command: list[str], folder: Path) -> Server:
+    def start(command: list[str], folder: Path, jupyter_path: Sequence[Path] = ()) -> Server:
         work = tmp_path_factory.mktemp("server")
         root = work / "root"
         shutil.copytree(folder, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
         port = free_port()
         log = work / "server.log"
         argv = [sys.executable, "-m", *command, f"--port={port}", "--no-browser"]
+        env = jupyter_environment(work)
+        if jupyter_path:
+            env["JUPYTER_PATH"] = os.pathsep.join(map(str, jupyter_path))
         with log.open("w") as log_file:
-            process = subprocess.Popen(
-                argv, cwd=root, env=jupyter_environment(work), stdout=log_file, stderr=subprocess.STDOUT
-            )
+            process = subprocess.Popen(argv, cwd=root, env=env, stdout=log_file, stderr=subprocess.STDOUT)
         running.append(process)
         _wait_until_listening(process, port, log)
         return Server(f"http://127.0.0.1:{port}", root, log)
@@ -139,6 +141,20 @@ def serve_lab(_servers) -> Callable[[Path], Server]:
     return serve
 
 
+def voila_jupyter_path() -> list[Path]:
+    """The JUPYTER_PATH that ``make demo`` gives Voila: pplkit's template, then the pinned widget front end.
+
+    The front end is the Makefile's ``pip install --target $(VENV)/voila-frontend`` of
+    demo/frontend-requirements.txt; without it Voila would load the learners' newer widget
+    extension, built for a newer JupyterLab than Voila bundles.
+    """
+    frontend = Path(sys.prefix) / "voila-frontend" / "share" / "jupyter"
+    if not (frontend / "labextensions").is_dir():
+        pytest.fail(f"{frontend} is missing: run `make {Path(sys.prefix).name}/.dev` (or .demo) to install "
+                    "demo/frontend-requirements.txt there")
+    return [REPO / "demo" / "jupyter", frontend]
+
+
 @pytest.fixture(scope="session")
 def serve_voila(_servers) -> Callable[[Path], Server]:
     """``serve_voila(notebook)``: the notebook as a Voila dashboard at ``url`` (as ``make demo`` does)."""
@@ -147,6 +163,7 @@ def serve_voila(_servers) -> Callable[[Path], Server]:
         return _servers(
             ["voila", notebook.name, "--Voila.ip=127.0.0.1", "--Voila.port_retries=0"],
             notebook.parent,
+            voila_jupyter_path(),
         )
 
     return serve

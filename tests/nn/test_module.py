@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import torch
 from torch import nn
@@ -160,6 +162,49 @@ def test_module_registers_a_torch_module_as_pyro_does():
     tr = poutine.trace(guide_with_net).get_trace()
     assert tr.param_nodes == ["net$$$weight", "net$$$bias"]
     assert pyro.get_param_store().unconstrained("net$$$weight") is net.weight
+
+
+def test_module_keeps_its_own_tensors_unless_asked_to_take_the_stores():
+    first, second = nn.Linear(2, 1), nn.Linear(2, 1)
+    module("net", first)
+    module("net", second)  # a second module under a taken name: the store keeps the first's tensors
+    assert second.weight is not first.weight
+    assert pyro.get_param_store().unconstrained("net$$$weight") is first.weight
+    module("net", second, update_module_params=True)
+    assert second.weight is first.weight and second.bias is first.bias
+
+
+def test_module_skips_frozen_parameters_and_says_so_in_training_mode():
+    net = nn.Linear(2, 1)
+    net.bias.requires_grad_(False)
+    with pytest.warns(UserWarning, match="bias was not registered"):
+        module("frozen", net)
+    assert "frozen$$$weight" in pyro.get_param_store() and "frozen$$$bias" not in pyro.get_param_store()
+    net.train(False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        module("frozen", net)
+
+
+def test_module_refuses_a_class_and_the_name_divider():
+    with pytest.raises(TypeError, match=r"nn.Linear|Linear\(\.\.\.\)"):
+        module("net", nn.Linear)
+    with pytest.raises(ValueError, match=r"\$\$\$"):
+        module("a$$$b", nn.Linear(1, 1))
+
+
+def test_random_module_draws_every_parameter_from_the_prior():
+    net = nn.Linear(2, 2)
+    with pytest.warns(FutureWarning, match="PyroModule"):
+        sampler = pyro.random_module("net", net, dist.Normal(5.0, 1e-6))
+    with poutine.trace() as tracer:
+        drawn = sampler()
+    tr = tracer.trace
+    assert drawn is not net  # a copy: the original keeps its parameters
+    assert tr.stochastic_nodes == ["net$$$weight", "net$$$bias"]
+    assert torch.allclose(drawn.weight, torch.full((2, 2), 5.0), atol=1e-4)
+    assert torch.equal(drawn.bias, tr.nodes["net$$$bias"]["value"])
+    assert not torch.allclose(net.weight, torch.full((2, 2), 5.0), atol=1e-2)
 
 
 class BayesianRegression(PyroModule):

@@ -1,4 +1,4 @@
-"""Every tutorial runs top to bottom, and is committed clean: a kernelspec and no outputs."""
+"""Every tutorial runs top to bottom, names its kernel, and leaves a learner's `git status` clean."""
 
 from __future__ import annotations
 
@@ -26,15 +26,12 @@ def test_notebook_runs_top_to_bottom(name, run_tutorial):
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_notebook_is_committed_clean(name):
+def test_notebook_names_its_kernel(name):
+    # Its outputs are committed for readers (see tests/scripts/test_render_tutorials.py); learners
+    # get copies without them (scripts/workspace.py).
     notebook = json.loads((TUTORIALS / name).read_text())
     # Without a kernelspec JupyterLab and Binder ask the learner to pick a kernel.
     assert notebook["metadata"].get("kernelspec") == KERNELSPEC, f"{name}: set the kernelspec to {KERNELSPEC}"
-    for index, cell in enumerate(notebook["cells"]):
-        if cell["cell_type"] == "code":
-            assert not cell["outputs"] and cell["execution_count"] is None, (
-                f"{name}: cell {index} has stored outputs; clear them before committing"
-            )
 
 
 @pytest.mark.notebook

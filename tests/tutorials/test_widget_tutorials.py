@@ -17,7 +17,7 @@ import pytest
 
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-CHART = "widgets.elbo_chart.ElboChart"
+CHART = "widgets.training.elbo_chart.ElboChart"
 
 
 def saved_state(executed) -> dict[str, Any]:
@@ -111,7 +111,7 @@ def test_explore_tutorial(run_tutorial):
     assert guide["state"]["index"] == guide["state"]["_options_labels"].index("AutoMultivariateNormal")
     (data_switch,) = models(state, "ToggleButtonsModel")
     assert data_switch["state"]["_options_labels"][data_switch["state"]["index"]] == "conditioned"
-    svgs = [m["state"]["svg"] for m in models(state, "AnyModel", _anywidget_id="widgets.svg_view.SvgView")]
+    svgs = [m["state"]["svg"] for m in models(state, "AnyModel", _anywidget_id="widgets.plots.svg_view.SvgView")]
     assert any('id="marginal:bAR"' in s for s in svgs)  # the marginals, one click target per site
     assert any('id="node:obs"' in s for s in svgs)  # the model graph
     assert any("posterior correlations (AutoMultivariateNormal)" in s for s in svgs)

@@ -15,7 +15,7 @@ import pytest
 from comm.base_comm import BaseComm
 from ipywidgets.widgets.widget import _put_buffers
 
-from widgets.runner import THREAD_PREFIX
+from widgets.plots.runner import THREAD_PREFIX
 
 
 class RecordingComm(BaseComm):
@@ -79,7 +79,7 @@ class FakeClock:
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     """Replaces the clock the ELBO chart reads."""
     fake = FakeClock()
-    monkeypatch.setattr("widgets.elbo_chart.time.monotonic", fake)
+    monkeypatch.setattr("widgets.training.elbo_chart.time.monotonic", fake)
     return fake
 
 

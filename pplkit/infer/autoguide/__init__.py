@@ -3,7 +3,10 @@
 ``AutoNormal`` (mean-field, readable params per site), ``AutoDelta`` (MAP),
 ``AutoDiagonalNormal``, ``AutoMultivariateNormal`` and
 ``AutoLowRankMultivariateNormal`` (one packed vector of all latents),
-``AutoLaplaceApproximation`` and ``AutoGuideList`` (parts for parts of the model).
+``AutoIAFNormal`` (a normalizing flow over that vector), ``AutoStructured`` (a chosen
+conditional per site, sites shifted by others), ``AutoLaplaceApproximation``
+and ``AutoGuideList`` (parts for parts of the model); ``AutoDiscreteParallel`` for
+discrete sites, enumerated by ``TraceEnum_ELBO``.
 Each is called like the model and returns a dict of constrained samples; each has ``median()`` and ``quantiles(qs)``.
 """
 
@@ -11,7 +14,9 @@ from .base import AutoGuide, LatentSite
 from .continuous import AutoContinuous
 from .delta import AutoDelta
 from .diagonal_normal import AutoDiagonalNormal
+from .discrete_parallel import AutoDiscreteParallel
 from .guide_list import AutoCallable, AutoGuideList
+from .iaf_normal import AutoIAFNormal
 from .initialization import (
     InitMessenger,
     init_to_feasible,
@@ -25,18 +30,22 @@ from .laplace import AutoLaplaceApproximation
 from .low_rank import AutoLowRankMultivariateNormal
 from .multivariate_normal import AutoMultivariateNormal
 from .normal import AutoNormal
+from .structured import AutoStructured
 
 __all__ = [
     "AutoCallable",
     "AutoContinuous",
     "AutoDelta",
     "AutoDiagonalNormal",
+    "AutoDiscreteParallel",
     "AutoGuide",
     "AutoGuideList",
+    "AutoIAFNormal",
     "AutoLaplaceApproximation",
     "AutoLowRankMultivariateNormal",
     "AutoMultivariateNormal",
     "AutoNormal",
+    "AutoStructured",
     "InitMessenger",
     "LatentSite",
     "init_to_feasible",

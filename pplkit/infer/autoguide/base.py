@@ -11,18 +11,21 @@ Pyro: ``guide.parameters()``, ``state_dict()`` and ``requires_grad_(False)`` rea
 params, and a trained guide can be traced with ``torch.jit``. The param store stays
 the source of truth: the module holds the store's own leaf tensors (as
 ``nn.Parameter`` s, under Pyro's paths such as ``locs.a``), re-read whenever the store
-holds other ones (after ``ParamStore.load`` or ``clear_param_store``).
+holds other ones (after ``ParamStore.load``). A name missing from the store (after
+``clear_param_store``, or in a guide loaded with ``torch.load``) takes the module's own
+value, as Pyro's modules do.
 """
 
 from __future__ import annotations
 
 import threading
+import weakref
 from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
 import torch
-from torch.distributions import Distribution, Transform, biject_to, constraints
+from torch.distributions import Distribution, Transform, biject_to, constraints, transform_to
 from torch.distributions.constraints import Constraint
 
 from ..._compat import add_note
@@ -33,7 +36,7 @@ from ...plate import plate
 from ...runtime import Handler, Message, PlateFrame, SiteKind
 from ...trace import Trace
 from ..util import call_user_fn, tracing_for_structure
-from .initialization import InitFn, InitMessenger, init_to_median
+from .initialization import InitFn, InitMessenger, discrete_site_error, init_to_median
 
 __all__ = ["AutoGuide", "LatentSite"]
 
@@ -91,8 +94,11 @@ class AutoGuide(PyroModule):
 
     Subclasses implement :meth:`_setup_sites` and :meth:`forward`. A model without
     latent sites gets a guide that samples nothing, so that SVI fits the model's own
-    params (as in Pyro).
+    params (as in Pyro); the packed-vector guides (``AutoContinuous``) raise
+    ``RuntimeError`` for it instead, as Pyro's do.
     """
+
+    _needs_latents = False  # AutoContinuous: a model without latents is an error, as in Pyro
 
     def __init__(
         self,
@@ -117,6 +123,29 @@ class AutoGuide(PyroModule):
         self._param_slots_known = False
         # Set by AutoGuideList while this guide runs as one of its parts: the list's plates, made once.
         self._shared_plates: dict[str, plate] | None = None
+        self._parent: tuple[AutoGuide, ...] = ()  # the list holding this part (a tuple: not a submodule)
+
+    @property
+    def master(self) -> weakref.ReferenceType[AutoGuide] | None:
+        """As Pyro's: None for a guide of its own, else a reference to the outermost list it is part of."""
+        if not self._parent:
+            return None
+        top = self._parent[0]
+        while top._parent:
+            top = top._parent[0]
+        return weakref.ref(top)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # torch.save pickles the guide: a lock cannot be pickled, and a fresh one does the same job.
+        state = super().__getstate__()
+        state = dict(state)
+        del state["_setup_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        self._setup_lock = threading.Lock()
+        self._param_slots_known = False  # the loaded params join the store at the next call
 
     @property
     def model(self) -> Callable[..., Any]:
@@ -168,7 +197,7 @@ class AutoGuide(PyroModule):
             if child is None:
                 if part in owner._parameters or part in owner.__dict__:
                     return  # the path is taken by something else: the store alone holds this param
-                child = torch.nn.Module()
+                child = ParamGroup()
                 owner._modules[part] = child
             owner = child
         key = path[-1]
@@ -177,6 +206,14 @@ class AutoGuide(PyroModule):
         owner._parameters[key] = leaf
         self._param_slots = [slot for slot in self._param_slots if slot[0] != name]
         self._param_slots.append((name, owner._parameters, key))
+
+    def _held_param(self, name: str) -> torch.nn.Parameter | None:
+        """The module's own parameter for the store name ``name``, if it holds one."""
+        for slot_name, owner_params, key in self._param_slots:
+            if slot_name == name:
+                held = owner_params.get(key)
+                return held if isinstance(held, torch.nn.Parameter) else None
+        return None
 
     def forward(self, *args: Any, **kwargs: Any) -> dict[str, torch.Tensor]:
         raise NotImplementedError
@@ -203,6 +240,11 @@ class AutoGuide(PyroModule):
             for msg in tracer.trace.nodes.values():
                 if msg.kind is SiteKind.SAMPLE and not msg.is_observed:
                     sites[msg.name] = self._describe_site(msg)
+            if not sites and self._needs_latents:
+                raise RuntimeError(
+                    f"{type(self).__name__} found no latent sample sites in the model, so its joint latent vector "
+                    "would be empty; use AutoNormal or AutoDelta (which then sample nothing) or an empty guide"
+                )
             self.sites = sites
             self._plate_frames = {f.name: f for s in sites.values() for f in s.frames}
             if sites:
@@ -220,11 +262,7 @@ class AutoGuide(PyroModule):
         try:
             transform = biject_to(fn.support)
         except NotImplementedError:
-            raise ValueError(
-                f"{type(self).__name__} cannot fit site '{msg.name}': its {type(fn).__name__} prior has support "
-                f"{fn.support}, which is not continuous. Autoguides fit continuous latent variables; write a guide "
-                "for this site by hand (e.g. a Bernoulli with a learnable probability)"
-            ) from None
+            raise discrete_site_error(msg.name, fn, type(self).__name__) from None
         value = msg.value.detach()
         unconstrained = transform.inv(value).detach()
         return LatentSite(
@@ -298,10 +336,38 @@ class AutoGuide(PyroModule):
 
     # -- params -------------------------------------------------------------------------------
 
-    @staticmethod
-    def _stored(name: str, init: torch.Tensor, constraint: Constraint, event_dim: int | None = None) -> torch.Tensor:
+    def _stored(
+        self, name: str, init: torch.Tensor, constraint: Constraint, event_dim: int | None = None
+    ) -> torch.Tensor:
         """A param's current constrained value, read without sending a message."""
-        return current_param_store().get_param(name, init, constraint, event_dim)
+        store = current_param_store()
+        if name not in store:
+            held = self._held_param(name)
+            if held is not None:  # a loaded guide, not yet called: its own values, not the init
+                store.adopt(name, held, constraint, event_dim)
+        return store.get_param(name, init, constraint, event_dim)
+
+
+class ParamGroup(torch.nn.Module):
+    """A node of a guide's module tree (``guide.locs``, ``guide.scales``) holding its params.
+
+    As in Pyro, assigning a plain tensor to a param (``guide.locs.x = torch.tensor(1.0)``)
+    sets its constrained value: the param's leaf, shared with the store, is overwritten in
+    place, so the store, the optimizer and every guide reading that name see the new value.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        held = self.__dict__.get("_parameters", {}).get(name)
+        if held is None or not isinstance(value, torch.Tensor) or isinstance(value, torch.nn.Parameter):
+            super().__setattr__(name, value)
+            return
+        store = current_param_store()
+        constraint = next(
+            (store.constraint(n) for n, leaf in store.named_parameters() if leaf is held), constraints.real
+        )
+        with torch.no_grad():
+            unconstrained = transform_to(constraint).inv(value.detach().to(held.dtype))
+            held.data = torch.broadcast_to(unconstrained, held.shape).clone() if held.dim() else unconstrained.clone()
 
 
 class _AdoptGuideParams(Handler):
@@ -317,13 +383,17 @@ class _AdoptGuideParams(Handler):
         self.start = guide.prefix + "."
 
     def process(self, msg: Message) -> None:
-        if msg.kind is not SiteKind.PARAM or not msg.name.startswith(self.start):
-            return
+        if msg.kind is not SiteKind.PARAM or not msg.name.startswith(self.start) or "$$$" in msg.name:
+            return  # "$$$": a torch module's weight (pplkit.module), which that module holds already
         store = current_param_store()
         name = msg.name
         if name not in store:
             init, constraint, event_dim = msg.args
-            store.get_param(name, init, constraint, event_dim)  # validates the init, as any param
+            held = self.guide._held_param(name)
+            if held is not None:  # a loaded (torch.load) or restored guide: its own values win over the init
+                store.adopt(name, held, constraint, event_dim)
+            else:
+                store.get_param(name, init, constraint, event_dim)  # validates the init, as any param
         leaf = store.unconstrained(name)
         if not isinstance(leaf, torch.nn.Parameter):
             leaf = torch.nn.Parameter(leaf.detach(), requires_grad=leaf.requires_grad)

@@ -31,6 +31,8 @@ class AutoContinuous(AutoGuide):
     :meth:`_loc_scale` (its marginal locations and scales, for medians and quantiles).
     """
 
+    _needs_latents = True
+
     def __init__(self, model: Any, init_loc_fn: InitFn = init_to_median, *, create_plates: Any = None) -> None:
         super().__init__(model, init_loc_fn=init_loc_fn, create_plates=create_plates)
         self.latent_dim = 0
@@ -85,6 +87,10 @@ class AutoContinuous(AutoGuide):
             with self._enter(plates, site.frames):
                 result[site.name] = sample(site.name, point)
         return result
+
+    def _unpack_latent(self, latent: torch.Tensor) -> Iterator[tuple[LatentSite, torch.Tensor]]:
+        """(site, its unconstrained value) for each latent site, cut from the packed vector (Pyro's name)."""
+        return self._unpack(latent)
 
     def _unpack(self, latent: torch.Tensor) -> Iterator[tuple[LatentSite, torch.Tensor]]:
         batch_shape = latent.shape[:-1]

@@ -143,14 +143,21 @@ class InitMessenger(Handler):
         if msg.kind is not SiteKind.SAMPLE or msg.is_observed or msg.value is not None:
             return
         if msg.fn.support.is_discrete:
-            raise ValueError(
-                f"site '{msg.name}' has a {type(msg.fn).__name__} prior, whose support {msg.fn.support} is not "
-                "continuous. Autoguides fit continuous latent variables; write a guide for this site by hand "
-                "(e.g. a Bernoulli with a learnable probability)"
-            )
+            raise discrete_site_error(msg.name, msg.fn)
         with torch.no_grad():
             value = self.init_fn(msg)
         msg.value = _checked(msg, value, self.init_fn)
+
+
+def discrete_site_error(name: str, fn: Any, guide_name: str = "AutoNormal") -> ValueError:
+    """The error for a discrete latent site met by a continuous guide, with the ways out (as Pyro's)."""
+    return ValueError(
+        f"site '{name}' has a {type(fn).__name__} prior, whose support {fn.support} is not continuous. "
+        "Autoguides fit continuous latent variables: enumerate the site (see "
+        "https://pyro.ai/examples/enumeration.html) and hide it from the autoguide, "
+        f"{guide_name}(poutine.block(model, hide=['{name}'])), or write a guide for it by hand "
+        "(e.g. a Bernoulli with a learnable probability)"
+    )
 
 
 def _checked(msg: Message, value: Any, init_fn: InitFn) -> torch.Tensor:

@@ -45,18 +45,20 @@ class Transition:
     energy: float = 0.0  # the Hamiltonian at the start, after the momentum was drawn (for E-BFMI)
 
 
-def _check_positive(name: str, value: Any, integer: bool = False) -> None:
+def _check_positive(kernel: str, name: str, value: Any, integer: bool = False) -> None:
     kind = int if integer else (int, float)
     if isinstance(value, bool) or not isinstance(value, kind) or not value > 0 or not math.isfinite(value):
         what = "a positive int" if integer else "a positive number"
-        raise ValueError(f"{name} must be {what}, got {value!r}")
+        raise ValueError(f"{kernel}: {name} must be {what}, got {value!r}")
 
 
 class HMC:
     """Hamiltonian Monte Carlo: leapfrog trajectories of a fixed length, then a Metropolis test.
 
     Args:
-        model: the model; its latent sites must be continuous.
+        model: the model. Its discrete latent sites (Bernoulli, Categorical, ...) are
+            summed out exactly by enumeration, as in Pyro (see :mod:`.enumerated`), so
+            only its continuous ones are sampled.
         potential_fn: instead of a model, a function of a dict of unconstrained values
             returning the potential energy (then MCMC needs ``initial_params``).
         step_size: the leapfrog step size to start from (None: 1, as in Pyro).
@@ -74,7 +76,9 @@ class HMC:
             (see :mod:`pplkit.infer.mcmc.compiled`): several times faster per step, after a
             one-time compile of some seconds. A model that cannot be compiled runs eagerly,
             with one warning saying why.
-        ignore_jit_warnings, max_plate_nesting: accepted so that Pyro scripts run unchanged.
+        max_plate_nesting: how many plate dims the model uses; the discrete sites'
+            enumeration dims go left of them. Counted from a run of the model when not given.
+        ignore_jit_warnings: accepted so that Pyro scripts run unchanged.
 
     Example::
 
@@ -100,24 +104,31 @@ class HMC:
         max_plate_nesting: int | None = None,
     ) -> None:
         name = type(self).__name__
-        if (model is None) == (potential_fn is None):
-            raise ValueError(f"{name} needs either a model or a potential_fn (and not both)")
+        if model is None and potential_fn is None:
+            raise ValueError(
+                f"{name} got no model: pass the model function itself, {name}(model), not the result of calling "
+                f"it, {name}(model(data)) (the data go to mcmc.run(data)); or give potential_fn="
+            )
+        if model is not None and potential_fn is not None:
+            raise ValueError(f"{name} needs either a model or a potential_fn, not both")
         for label, fn in (("model", model), ("potential_fn", potential_fn)):
             if fn is not None and not callable(fn):
                 raise TypeError(f"{name}: {label} must be callable, got {type(fn).__name__}")
         step_size = 1.0 if step_size is None else step_size  # Pyro's None: start the search from 1
-        _check_positive("step_size", step_size)
+        _check_positive(name, "step_size", step_size)
         if num_steps is not None:
-            _check_positive("num_steps", num_steps, integer=True)
+            _check_positive(name, "num_steps", num_steps, integer=True)
             trajectory_length = num_steps * step_size
         elif trajectory_length is not None:
-            _check_positive("trajectory_length", trajectory_length)
+            _check_positive(name, "trajectory_length", trajectory_length)
         if not isinstance(full_mass, bool):
             raise TypeError(
                 f"{name}: full_mass must be True or False (block-structured mass matrices are not supported)"
             )
         if not 0.0 < target_accept_prob < 1.0:
-            raise ValueError(f"target_accept_prob must be between 0 and 1, got {target_accept_prob!r}")
+            raise ValueError(
+                f"{name}: target_accept_prob must be between 0 and 1 (e.g. 0.8), got {target_accept_prob!r}"
+            )
         self.model = model
         self.potential_fn = potential_fn
         self.step_size = float(step_size)
@@ -128,6 +139,7 @@ class HMC:
         self.target_accept_prob = target_accept_prob
         self.init_strategy = init_strategy
         self._initial_step_size = self.step_size
+        self.max_plate_nesting = max_plate_nesting
         self.potential: Potential | FunctionPotential | None = None
         self._setup_key: tuple | None = None
         self.jit_compile = bool(jit_compile)
@@ -155,7 +167,7 @@ class HMC:
 
     def _build_potential(self, *model_args: Any, **model_kwargs: Any) -> None:
         if self.model is not None:
-            self.potential = Potential(self.model, model_args, model_kwargs)
+            self.potential = Potential(self.model, model_args, model_kwargs, self.max_plate_nesting)
         else:
             assert self.potential_fn is not None
             self.potential = FunctionPotential(self.potential_fn)
@@ -166,7 +178,13 @@ class HMC:
         if initial_params is not None:
             z = potential.flatten(initial_params)
             if not potential.is_finite_at(z):
-                raise ValueError("the potential energy or its gradient is not finite at initial_params")
+                culprits = potential.non_finite_sites_at(z) if isinstance(potential, Potential) else ""
+                raise ValueError(
+                    "the potential energy or its gradient is not finite at initial_params"
+                    + (f" ({culprits})" if culprits else "")
+                    + ". initial_params are unconstrained values, as in Pyro: a positive site takes the log of "
+                    "its value, e.g. {'scale': torch.tensor(2.0).log()}; or leave initial_params out"
+                )
             return z
         if isinstance(potential, FunctionPotential):
             raise ValueError("with potential_fn, MCMC needs initial_params= (a dict of unconstrained values)")

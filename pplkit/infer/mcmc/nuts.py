@@ -68,7 +68,7 @@ class NUTS(HMC):
     """The No-U-Turn Sampler with multinomial sampling, as in Stan and Pyro.
 
     Args:
-        model: the model; its latent sites must be continuous.
+        model: the model; its discrete latent sites are summed out, as in :class:`HMC`.
         potential_fn: instead of a model, a function of a dict of unconstrained values
             returning the potential energy (then MCMC needs ``initial_params``).
         step_size: the leapfrog step size to start from (None: 1, as in Pyro); warmup tunes it.
@@ -82,8 +82,9 @@ class NUTS(HMC):
         init_strategy: a function of a site giving its initial value (e.g.
             ``init_to_median``); by default uniform in (-2, 2) in unconstrained space.
         jit_compile: compile the leapfrog step into one graph, as in :class:`HMC`.
-        use_multinomial_sampling, ignore_jit_warnings, max_plate_nesting:
-            accepted so that Pyro scripts run unchanged. Sampling is always multinomial.
+        max_plate_nesting: the model's plate dims, for summing its discrete sites out, as in :class:`HMC`.
+        use_multinomial_sampling, ignore_jit_warnings: accepted so that Pyro scripts run
+            unchanged. Sampling is always multinomial.
 
     Example::
 
@@ -119,6 +120,7 @@ class NUTS(HMC):
             target_accept_prob=target_accept_prob,
             init_strategy=init_strategy,
             jit_compile=jit_compile,
+            max_plate_nesting=max_plate_nesting,
         )
         if isinstance(max_tree_depth, bool) or not isinstance(max_tree_depth, int) or max_tree_depth < 1:
             raise ValueError(f"max_tree_depth must be a positive int, got {max_tree_depth!r}")

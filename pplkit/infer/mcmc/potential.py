@@ -11,6 +11,8 @@ this thousands of times, so an evaluation is one pass of the model under one sma
 handler (:class:`_ScoreAt`) that sets each latent value as its site comes by and
 collects the log densities, with no trace built; ``scoring.py`` adds them up in as few
 torch ops as it can, since at this scale the cost of a gradient is mostly its op count.
+A model with discrete latents is run under ``enum`` instead and its discrete sites summed
+out exactly (``enumerated.py``).
 """
 
 from __future__ import annotations
@@ -25,9 +27,12 @@ from torch.distributions import biject_to
 from torch.distributions.constraints import Constraint
 
 from ...handlers import block, trace
+from ...handlers.enum import ENUM_DIM
 from ...runtime import Handler, Message, SiteKind
-from ...trace import Trace, check_log_prob_shape
+from ...trace import Trace
 from ...util import default_validate_args, validation_disabled
+from .enumerated import EnumeratedLogJoint, plan_enumeration
+from .model_checks import check_log_prob_shapes, non_finite_sites, warn_data_outside_support
 from .scoring import LogDensitySum
 from .transforms import Constrain, compile_transform, constrain_exactly
 
@@ -58,19 +63,29 @@ class _ScoreAt(Handler):
 
     Messages stop here, so handlers outside an MCMC run never see its model calls. With
     ``find_dynamic`` set, it also records the sites whose support depends on other latents.
+    With ``enumerated`` set, the model runs under ``enum``: its discrete sites arrive with
+    all their values, and the log joint sums them out.
     """
 
-    def __init__(self, sites: dict[str, LatentSite], chunks: tuple[torch.Tensor, ...], find_dynamic: bool = False):
+    def __init__(
+        self,
+        sites: dict[str, LatentSite],
+        chunks: tuple[torch.Tensor, ...],
+        find_dynamic: bool = False,
+        enumerated: bool = False,
+    ):
         super().__init__()
         self.sites = sites
         self.chunks = chunks
-        self.log_joint = LogDensitySum(drop_constants=True)
+        self.log_joint: LogDensitySum | EnumeratedLogJoint = (
+            EnumeratedLogJoint() if enumerated else LogDensitySum(drop_constants=True)
+        )
         self.values: dict[str, torch.Tensor] = {}
         self.dynamic: set[str] | None = set() if find_dynamic else None
 
     def process(self, msg: Message) -> None:
         msg.stop = True
-        if msg.kind is not SiteKind.SAMPLE or msg.is_observed:
+        if msg.kind is not SiteKind.SAMPLE or msg.is_observed or ENUM_DIM in msg.infer:
             return
         site = self.sites.get(msg.name)
         if site is None:
@@ -92,7 +107,10 @@ class _ScoreAt(Handler):
         msg.done = True
 
     def postprocess(self, msg: Message) -> None:
-        if msg.kind is SiteKind.SAMPLE:
+        if isinstance(self.log_joint, EnumeratedLogJoint):
+            if msg.kind is SiteKind.SAMPLE or msg.kind is SiteKind.FACTOR:
+                self.log_joint.add_site(msg)
+        elif msg.kind is SiteKind.SAMPLE:
             latent_with_fixed_support = not msg.is_observed and not self.sites[msg.name].dynamic
             self.log_joint.add(msg.fn, msg.value, msg.scale, msg.mask, latent_with_fixed_support)
         elif msg.kind is SiteKind.FACTOR:
@@ -116,8 +134,8 @@ class _Initialize(Handler):
         msg.stop = True
 
     def postprocess(self, msg: Message) -> None:
-        if msg.kind is not SiteKind.SAMPLE or msg.is_observed:
-            return
+        if msg.kind is not SiteKind.SAMPLE or msg.is_observed or msg.fn.support.is_discrete:
+            return  # a discrete latent is summed out, not sampled: it needs no starting value
         transform = biject_to(msg.fn.support)
         prior_draw = msg.value
         if self.strategy is None:
@@ -129,7 +147,8 @@ class _Initialize(Handler):
             if value.shape != prior_draw.shape:
                 raise ValueError(
                     f"the init strategy gave site '{msg.name}' a value of shape {tuple(value.shape)}, "
-                    f"but the site's values have shape {tuple(prior_draw.shape)}"
+                    f"but the site's values have shape {tuple(prior_draw.shape)}: return a value of that shape "
+                    "(e.g. site['fn'].mean for init_to_mean)"
                 )
             x = transform.inv(value)
         msg.value = value
@@ -142,6 +161,8 @@ class Potential:
     Args:
         model: the model; observed sites must carry their data (``obs=`` or ``condition``).
         model_args, model_kwargs: what to call the model with.
+        max_plate_nesting: how many plate dims the model uses, for the enumeration dims of
+            its discrete latent sites, which are summed out (counted when not given).
 
     Example::
 
@@ -151,14 +172,24 @@ class Potential:
         potential.constrain(z)  # {"loc": tensor(...), "scale": tensor(...)}
     """
 
-    def __init__(self, model: Callable[..., Any], model_args: tuple = (), model_kwargs: dict | None = None) -> None:
+    def __init__(
+        self,
+        model: Callable[..., Any],
+        model_args: tuple = (),
+        model_kwargs: dict | None = None,
+        max_plate_nesting: int | None = None,
+    ) -> None:
         self.model = model
         self.model_args = tuple(model_args)
         self.model_kwargs = dict(model_kwargs or {})
         with torch.no_grad(), block():  # hidden from handlers outside, like every later run
             self.prototype: Trace = trace(model).get_trace(*self.model_args, **self.model_kwargs)
-        _check_log_prob_shapes(self.prototype)
-        sites = _find_latent_sites(self.prototype, getattr(model, "__name__", "the model"))
+        warn_data_outside_support(self.prototype)  # first: scoring such data would raise torch's unnamed error
+        check_log_prob_shapes(self.prototype)
+        self.enumeration = plan_enumeration(self.prototype, max_plate_nesting)
+        self._scored_model = model if self.enumeration is None else self.enumeration.wrap(model)
+        summed_out = () if self.enumeration is None else self.enumeration.site_names
+        sites = _find_latent_sites(self.prototype, getattr(model, "__name__", "the model"), summed_out)
         self.sites: dict[str, LatentSite] = {s.name: s for s in sites}
         self.dim = sites[-1].stop
         self._sizes = [s.stop - s.start for s in sites]
@@ -186,9 +217,9 @@ class Potential:
         )
 
     def _run(self, z: torch.Tensor, find_dynamic: bool = False) -> _ScoreAt:
-        score = _ScoreAt(self.sites, self._chunks(z), find_dynamic)
+        score = _ScoreAt(self.sites, self._chunks(z), find_dynamic, self.enumeration is not None)
         with score:
-            self.model(*self.model_args, **self.model_kwargs)
+            self._scored_model(*self.model_args, **self.model_kwargs)
         return score
 
     def energy(self, z: torch.Tensor) -> torch.Tensor:
@@ -240,14 +271,19 @@ class Potential:
         """One flat vector from unconstrained values by site name (Pyro's ``initial_params``)."""
         missing = [name for name in self.sites if name not in unconstrained]
         if missing:
-            raise ValueError(f"initial_params has no value for the latent sites {missing}")
+            unknown = [name for name in unconstrained if name not in self.sites]
+            raise ValueError(
+                f"initial_params has no value for the latent sites {missing}"
+                + (f", and {unknown} are no latent sites of the model" if unknown else "")
+                + f"; give one unconstrained value for each of {list(self.sites)}"
+            )
         parts = []
         for site in self.sites.values():
             value = torch.as_tensor(unconstrained[site.name], dtype=self.dtype, device=self.device)
             if value.numel() != site.stop - site.start:
                 raise ValueError(
                     f"initial_params['{site.name}'] has shape {tuple(value.shape)}; the site's unconstrained "
-                    f"value has shape {tuple(site.unconstrained_shape)}"
+                    f"value has shape {tuple(site.unconstrained_shape)}: give it a tensor of that shape"
                 )
             parts.append(value.reshape(-1))
         return torch.cat(parts)
@@ -273,10 +309,17 @@ class Potential:
             z = self.flatten(init.unconstrained)
             if self.is_finite_at(z):
                 return z
+        culprits = self.non_finite_sites_at(z)
         raise ValueError(
-            f"could not find a starting point with a finite log density in {max_tries} tries. Check that the "
-            "data lie in the support of their distributions, or pass initial_params= or another init_strategy"
+            f"could not find a starting point with a finite log density in {max_tries} tries"
+            + (f" (at the last one, {culprits})" if culprits else "")
+            + ". Check that the data lie in the support of their distributions, or pass initial_params= or "
+            "another init_strategy"
         )
+
+    def non_finite_sites_at(self, z: torch.Tensor) -> str:
+        """The sites whose log density is not finite at ``z``, in words, for an error message."""
+        return non_finite_sites(self.model, self.model_args, self.model_kwargs, self.constrain(z))
 
     def is_finite_at(self, z: torch.Tensor) -> bool:
         """True when the potential energy and its gradient are finite at ``z``."""
@@ -319,22 +362,7 @@ def _moves_with_latents(support: Constraint) -> bool:
     return False
 
 
-def _check_log_prob_shapes(tr: Trace) -> None:
-    """Refuse, once before sampling, a site whose log density has a dim that no plate explains.
-
-    Data of shape (N, 1) inside ``plate("data", N)`` broadcasts to N x N terms: every
-    sample would then come from a wrong posterior, silently. MCMC scores its sites without
-    a trace (``scoring.py``), so the check the ELBOs make at each step is made here, on the
-    prototype run; it is a check of the model's structure, so it runs with validation off too.
-    """
-    for msg in tr.nodes.values():
-        if msg.kind in (SiteKind.SAMPLE, SiteKind.FACTOR) and msg.cond_indep_stack:
-            log_p = msg.fn.log_prob(msg.value)
-            if log_p.dim():
-                check_log_prob_shape(msg, log_p, "model")
-
-
-def _find_latent_sites(tr: Trace, model_name: str) -> list[LatentSite]:
+def _find_latent_sites(tr: Trace, model_name: str, summed_out: tuple[str, ...] = ()) -> list[LatentSite]:
     sites: list[LatentSite] = []
     start = 0
     for msg in tr.nodes.values():
@@ -347,14 +375,9 @@ def _find_latent_sites(tr: Trace, model_name: str) -> list[LatentSite]:
                     f"{frame.full_size}; MCMC needs the exact log density, so use the full data "
                     "(drop subsample_size=)"
                 )
-        if msg.kind is not SiteKind.SAMPLE or msg.is_observed:
+        if msg.kind is not SiteKind.SAMPLE or msg.is_observed or msg.name in summed_out:
             continue
         support = msg.fn.support
-        if support.is_discrete:
-            raise ValueError(
-                f"latent site '{msg.name}' has a discrete distribution ({type(msg.fn).__name__}); HMC and NUTS "
-                "need continuous latent variables. Sum it out of the model by hand, or observe it with condition()"
-            )
         transform = biject_to(support)
         shape = msg.value.shape
         unconstrained_shape = torch.Size(transform.inverse_shape(shape))
@@ -372,6 +395,12 @@ def _find_latent_sites(tr: Trace, model_name: str) -> list[LatentSite]:
         )
         start += size
     if not sites:
+        if summed_out:
+            raise ValueError(
+                f"{model_name} has only discrete latent sites ({', '.join(summed_out)}), which MCMC sums out, so "
+                "there is nothing left for HMC or NUTS to sample; their exact posterior comes from "
+                "infer_discrete(config_enumerate(model), first_available_dim=...) without MCMC"
+            )
         raise ValueError(
             f"{model_name} has no latent sample sites, so there is nothing for MCMC to sample: every sample "
             "site is observed. Remove obs= (or the condition) from the sites whose posterior you want"

@@ -128,13 +128,13 @@ def test_a_model_without_latent_sites_is_an_error():
         Potential(all_observed, (torch.tensor(0.0),))
 
 
-def test_a_discrete_latent_site_is_named():
-    def mixture():
-        pplkit.sample("which", dist.Bernoulli(0.5))
+def test_a_discrete_latent_site_that_cannot_be_summed_out_is_named():
+    def counts():
+        pplkit.sample("n", dist.Geometric(0.5))
         pplkit.sample("loc", dist.Normal(0.0, 1.0))
 
-    with pytest.raises(ValueError, match="latent site 'which' has a discrete distribution \\(Bernoulli\\)"):
-        Potential(mixture)
+    with pytest.raises(ValueError, match="latent site 'n' has a discrete distribution \\(Geometric\\)"):
+        Potential(counts)
 
 
 def test_a_subsampled_plate_is_named():
