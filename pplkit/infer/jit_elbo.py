@@ -29,14 +29,19 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable
 
 import torch
-from torch.distributions import constraints, transform_to
-from torch.overrides import TorchFunctionMode
-from torch.utils._pytree import tree_flatten, tree_unflatten
 
 from ..params import current_param_store
-from ..runtime import Handler, Message, SiteKind, get_handler_stack
 from .compile_util import JitWarning, checks_off_while_tracing, compile_graph, outside_pplkit, why_not_traceable
 from .elbo import ELBO, ELBOResult, Trace_ELBO
+from .jit_inputs import (
+    SupplyParams,
+    ValueChecksPass,
+    announce_params,
+    cuda_devices,
+    flatten_arguments,
+    structure_key,
+    unflatten_arguments,
+)
 from .random_draws import Draw, RecordDraws, SupplyDraws
 from .svi import _ParamNames
 from .trace_mean_field_elbo import TraceMeanField_ELBO
@@ -44,48 +49,6 @@ from .traceenum_elbo import TraceEnum_ELBO
 from .tracegraph_elbo import TraceGraph_ELBO
 
 __all__ = ["CompiledLoss", "JitTraceEnum_ELBO", "JitTraceGraph_ELBO", "JitTraceMeanField_ELBO", "JitTrace_ELBO"]
-
-
-class _SupplyParams(Handler):
-    """Answer param reads with the given unconstrained tensors (graph inputs while tracing)."""
-
-    def __init__(self, values: dict[str, torch.Tensor]) -> None:
-        super().__init__()
-        self.values = values
-
-    def process(self, msg: Message) -> None:
-        if msg.kind is not SiteKind.PARAM or msg.done or msg.name not in self.values:
-            return
-        store = current_param_store()
-        constraint = store.constraint(msg.name)
-        init, _, event_dim = msg.args
-        msg.value = _constrained(self.values[msg.name], constraint)
-        # As the store's own read records them: plates subsample by event_dim.
-        msg.args = (init, constraint, store.event_dim(msg.name) if event_dim is None else event_dim)
-        msg.kwargs["constraint"] = constraint
-        msg.done = True
-
-
-class _ValueChecksPass(TorchFunctionMode):
-    """While tracing, torch.distributions' value checks pass: the graph has no checks.
-
-    A distribution built before the trace (a ``PyroSample`` prior, say) keeps the
-    ``validate_args`` it was built with, and its check ``if not torch._is_all_true(valid)``
-    would branch on a value. The eager first step has run those checks.
-    """
-
-    def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None) -> Any:
-        if func is torch._is_all_true:
-            return True
-        return func(*args, **(kwargs or {}))
-
-
-def _constrained(unconstrained: torch.Tensor, constraint: constraints.Constraint) -> torch.Tensor:
-    if constraint is constraints.real:
-        return unconstrained
-    if constraint is constraints.positive:
-        return unconstrained.exp()
-    return transform_to(constraint)(unconstrained)
 
 
 @dataclass
@@ -106,43 +69,6 @@ class CompiledLoss:
     trace_seconds: float = 0.0
     compile_seconds: float = 0.0
     steps: int = field(default=0)
-
-
-_SCALARS = (int, float, str, bool, type(None))
-
-
-def _flatten(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[list[Any], Hashable]:
-    """The leaves of ``(args, kwargs)`` and their layout; the usual ``step(x, y)`` skips pytree (us a step)."""
-    if not kwargs and all(isinstance(a, (torch.Tensor, *_SCALARS)) for a in args):
-        return list(args), len(args)
-    return tree_flatten((args, kwargs))
-
-
-def _unflatten(leaves: list[Any], layout: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    if isinstance(layout, int):
-        return tuple(leaves), {}
-    args, kwargs = tree_unflatten(leaves, layout)
-    return args, kwargs
-
-
-def _structure_key(
-    model: Callable[..., Any], guide: Callable[..., Any], leaves: list[Any], layout: Hashable
-) -> tuple[Hashable, ...] | str:
-    """What a graph is specific to, or the reason there is no such key (an unhashable argument)."""
-    parts: list[Hashable] = [id(model), id(guide), id(current_param_store()), layout]
-    for position, leaf in enumerate(leaves):
-        if isinstance(leaf, torch.Tensor):
-            parts.append((leaf.shape, leaf.dtype, leaf.device))
-            continue
-        try:
-            hash(leaf)
-        except TypeError:
-            return (
-                f"argument {position} of the model ({type(leaf).__name__}) is neither a tensor nor hashable, so "
-                "a compiled graph cannot tell when it changes; pass tensors, numbers or strings"
-            )
-        parts.append((type(leaf), leaf))
-    return tuple(parts)
 
 
 class _JitELBO(ELBO):
@@ -168,8 +94,8 @@ class _JitELBO(ELBO):
         grads: bool = False,
         terms: bool = False,
     ) -> ELBOResult:
-        leaves, layout = _flatten(args, kwargs)
-        key = _structure_key(model, guide, leaves, layout)
+        leaves, layout = flatten_arguments(args, kwargs)
+        key = structure_key(model, guide, leaves, layout)
         if isinstance(key, str):
             self._fall_back(key)
             return super().compute(model, guide, args, kwargs, grads=grads, terms=terms)
@@ -211,7 +137,7 @@ class _JitELBO(ELBO):
         grads: bool,
         terms: bool,
     ) -> ELBOResult:
-        _announce_params(entry.names)
+        announce_params(entry.names)
         noise = [draw.draw() for draw in entry.draws]
         with torch.no_grad():
             outputs = entry.graph(*leaves, *noise, *data)
@@ -238,7 +164,7 @@ class _JitELBO(ELBO):
         from torch.fx.experimental.proxy_tensor import make_fx
 
         store = current_param_store()
-        devices = _cuda_devices(store, args, kwargs)
+        devices = cuda_devices(store, args, kwargs)
         # A probe run finds the params and the draws of a step whose params exist already.
         seen, recorder = _ParamNames(), RecordDraws()
         try:
@@ -250,7 +176,7 @@ class _JitELBO(ELBO):
             return f"the guide or model draws {recorder.unsupported}, whose noise cannot be drawn ahead of a graph"
         names = tuple(seen.names)
         leaves = [store.unconstrained(name) for name in names]
-        flat, layout = _flatten(args, kwargs)
+        flat, layout = flatten_arguments(args, kwargs)
         positions = tuple(i for i, leaf in enumerate(flat) if isinstance(leaf, torch.Tensor))
         function = self._loss_function(model, guide, names, len(recorder.draws), flat, layout, positions)
         with torch.random.fork_rng(devices):
@@ -294,9 +220,9 @@ class _JitELBO(ELBO):
             values = list(flat)
             for position, tensor in zip(positions, data):
                 values[position] = tensor
-            args, kwargs = _unflatten(values, layout)
+            args, kwargs = unflatten_arguments(values, layout)
             supply = SupplyDraws(noise)
-            with _SupplyParams(dict(zip(names, params))), supply, _ValueChecksPass():
+            with SupplyParams(dict(zip(names, params))), supply, ValueChecksPass():
                 surrogate, parts, _ = self._surrogate(model, guide, args, kwargs, want_terms=True)
             if supply.used != len(noise):
                 raise RuntimeError(f"the step drew {supply.used} random tensors, its probe run {len(noise)}")
@@ -329,10 +255,10 @@ class _JitELBO(ELBO):
             noise = [draw.draw() for draw in entry.draws]
         params = [store.unconstrained(name).detach().requires_grad_() for name in entry.names]
         with torch.enable_grad(), checks_off_while_tracing():
-            with _SupplyParams(dict(zip(entry.names, params))), SupplyDraws(noise):
+            with SupplyParams(dict(zip(entry.names, params))), SupplyDraws(noise):
                 surrogate, _, _ = self._surrogate(model, guide, args, kwargs, want_terms=False)
             eager_grads = torch.autograd.grad(surrogate, params, allow_unused=True)
-        flat, _ = _flatten(args, kwargs)
+        flat, _ = flatten_arguments(args, kwargs)
         with torch.no_grad():
             outputs = entry.graph(*(p.detach() for p in params), *noise, *(flat[i] for i in entry.data_positions))
         value = float(surrogate.detach())
@@ -350,25 +276,6 @@ class _JitELBO(ELBO):
         )
 
 
-def _announce_params(names: tuple[str, ...]) -> None:
-    """Let the handlers see the params a compiled step used, as the eager step's param sites do.
-
-    Pyro's JIT sends a param message per param. When the only handlers are SVI's own
-    name collectors (the usual ``svi.step``), the names are handed to them directly,
-    which saves the messages' cost (tens of microseconds, a third of a compiled step).
-    """
-    stack = get_handler_stack()
-    if all(type(handler) is _ParamNames for handler in stack):
-        for handler in stack:
-            assert isinstance(handler, _ParamNames)
-            handler.names.update(dict.fromkeys(names))
-        return
-    from ..primitives import param
-
-    for name in names:
-        param(name)
-
-
 def _current_leaves(entry: CompiledLoss) -> list[torch.Tensor] | None:
     """The store's leaves for the graph's params, or None when one is missing or changed shape."""
     store = current_param_store()
@@ -381,13 +288,6 @@ def _current_leaves(entry: CompiledLoss) -> list[torch.Tensor] | None:
             return None
         leaves.append(leaf)
     return leaves
-
-
-def _cuda_devices(store: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[int]:
-    """The CUDA devices whose generators a probe run must leave as it found them."""
-    flat, _ = _flatten(args, kwargs)
-    tensors = [t for t in flat if isinstance(t, torch.Tensor)] + [leaf for _, leaf in store.named_parameters()]
-    return sorted({t.device.index or 0 for t in tensors if t.device.type == "cuda"})
 
 
 class JitTrace_ELBO(_JitELBO, Trace_ELBO):
