@@ -193,6 +193,8 @@ class AutoGuide(PyroModule):
 
     def _hold_param(self, name: str, leaf: torch.nn.Parameter) -> None:
         """Register ``leaf`` in the module tree at its path below the prefix (``locs.a``, ``loc``)."""
+        if any(held is leaf for held in self.parameters()):
+            return  # held already: a subclass's own Parameter or PyroParam (one tensor, one place, for torch.jit)
         path = name[len(self.prefix) + 1 :].split(".")
         owner: torch.nn.Module = self
         for part in path[:-1]:
