@@ -128,17 +128,18 @@ class AutoGuideList(AutoGuide):
             self.prototype_trace = tracer.trace
 
     def __call__(self, *args: Any, **kwargs: Any) -> dict[str, torch.Tensor]:
-        if self.prototype_trace is None:
-            self._setup(args, kwargs)
-        plates = self._create_plates(args, kwargs)
-        result: dict[str, torch.Tensor] = {}
-        for part in self._parts:
-            part._shared_plates = plates
-            try:
-                result.update(part(*args, **kwargs))
-            finally:
-                part._shared_plates = None
-        return result
+        with self._pyro_context:  # shared with the parts: PyroSamples are drawn once per call
+            if self.prototype_trace is None:
+                self._setup(args, kwargs)
+            plates = self._create_plates(args, kwargs)
+            result: dict[str, torch.Tensor] = {}
+            for part in self._parts:
+                part._shared_plates = plates
+                try:
+                    result.update(part(*args, **kwargs))
+                finally:
+                    part._shared_plates = None
+            return result
 
     forward = __call__
 
