@@ -7,7 +7,10 @@
    the runs interleaved in rotating blocks of 200 steps, compared by the CPU time of the
    training thread (wall-clock times are shown too). The chart's comm JSON-encodes every
    message as the kernel would before sending it, so the cost of each sync is counted;
-   the time spent inside the chart's callback is reported too. A third run trains
+   the time spent inside the chart's callback is reported too. A "viewed" run has a chart
+   whose (simulated) view said hello and acknowledges each batch at once, so it streams
+   every batch it may, each with its axes description (``widgets.plots.axes``): the most
+   the stream can cost the training thread. A fourth run trains
    through a ``TrainingController(blocking=True)``, as ``widgets.train`` and
    ``widgets.live_svi`` do: the chart plus the parameter-trajectory samples, and a
    start and finish of the controller per block (ten per run, where ``widgets.train``
@@ -89,7 +92,21 @@ class TimedCallback:
         return result
 
 
-VARIANTS = ("plain", "chart", "controller")
+VARIANTS = ("plain", "chart", "viewed", "controller")
+
+
+def viewed_at_once(chart: Any) -> Any:
+    """The chart with a view that has said hello and acknowledges each batch as soon as it is sent."""
+    send = chart.send
+
+    def send_and_ack(content: dict[str, Any], buffers: Any = None) -> None:
+        send(content, buffers)
+        if content.get("kind") == "points":
+            chart._on_front_end_msg(chart, {"kind": "ack", "seq": content["seq"]}, [])
+
+    chart.send = send_and_ack
+    chart._on_front_end_msg(chart, {"kind": "hello"}, [])
+    return chart
 
 
 def chart_overhead(data: Any, rounds: int = ROUNDS) -> dict[str, Any]:
@@ -103,16 +120,18 @@ def chart_overhead(data: Any, rounds: int = ROUNDS) -> dict[str, Any]:
     from widgets import ElboChart, TrainingController
 
     seconds: dict[str, list[float]] = {name: [] for name in VARIANTS}
-    ratios: dict[str, list[float]] = {"chart": [], "controller": []}
+    ratios: dict[str, list[float]] = {"chart": [], "viewed": [], "controller": []}
     inside = []
     for i in range(rounds):
         svis = {name: _fresh_svi() for name in VARIANTS}
         chart = ElboChart(total_steps=NUM_STEPS)
         timed = TimedCallback(chart)
+        viewed = viewed_at_once(ElboChart(total_steps=NUM_STEPS))
         controller = TrainingController(svis["controller"], *data, blocking=True, step_budget=BLOCK_STEPS)
         train: dict[str, Callable[[], Any]] = {
             "plain": functools.partial(svis["plain"].run, BLOCK_STEPS, *data),
             "chart": functools.partial(svis["chart"].run, BLOCK_STEPS, *data, callback=timed),
+            "viewed": functools.partial(svis["viewed"].run, BLOCK_STEPS, *data, callback=viewed),
             "controller": functools.partial(controller.run, BLOCK_STEPS),
         }
         total = {name: 0.0 for name in VARIANTS}
@@ -127,12 +146,14 @@ def chart_overhead(data: Any, rounds: int = ROUNDS) -> dict[str, Any]:
             for name in ratios:
                 ratios[name].append(block_cpu[name] / block_cpu["plain"])
         assert chart.status == "done" and chart.step == NUM_STEPS
+        assert viewed.status == "done" and viewed._seq > NUM_STEPS // BLOCK_STEPS, "the viewed chart streamed nothing"
         assert controller.chart.status == "done" and controller.chart.step == NUM_STEPS
         assert controller.trajectories.names, "the controller sampled no parameters"
         for name in VARIANTS:
             seconds[name].append(total[name])
         inside.append(timed.seconds / total["chart"])
         print(f"  round {i + 1}: without {total['plain']:.2f} s, with chart {total['chart']:.2f} s, "
+              f"viewed chart {total['viewed']:.2f} s, "
               f"with controller {total['controller']:.2f} s, inside the chart {timed.seconds * 1e3:.0f} ms",
               flush=True)
     return {"seconds": {name: statistics.median(v) for name, v in seconds.items()},
@@ -277,9 +298,9 @@ def main() -> None:
     overhead = chart_overhead(data)
     print(f"\n{'measurement':50} {'median':>10} {'quartiles':>17}   target")
     for name, label in (("plain", "without the chart"), ("chart", "with the chart"),
-                        ("controller", "with a TrainingController")):
+                        ("viewed", "with a viewed, streaming chart"), ("controller", "with a TrainingController")):
         print(f"{'2,000 steps ' + label + ' (s)':50} {overhead['seconds'][name]:10.2f}")
-    for name, label in (("chart", "chart"), ("controller", "controller")):
+    for name, label in (("chart", "chart"), ("viewed", "viewed chart"), ("controller", "controller")):
         ratio, (low, _, high) = overhead["ratio"][name], overhead["quartiles"][name]
         verdict = "ok" if ratio <= OVERHEAD_TARGET else "MISSED"
         print(f"{'CPU-time ratio with the ' + label + ' / without (blocks)':50} {ratio:9.3f}x "

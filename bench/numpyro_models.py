@@ -15,12 +15,14 @@ from pplkit.examples import linear_mean
 
 
 def numpyro_models() -> dict[str, Callable[..., Any]] | None:
-    """``{"model", "hierarchical"}`` written with NumPyro, or None without numpyro and jax."""
+    """``{"model", "custom_guide", "hierarchical"}`` written with NumPyro, or None without numpyro and jax."""
     os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
     try:
+        import jax
         import numpyro
         import numpyro.distributions as dist
+        from numpyro.distributions import constraints
     except ImportError:
         return None
 
@@ -34,6 +36,19 @@ def numpyro_models() -> dict[str, Callable[..., Any]] | None:
         with numpyro.plate("data", len(ruggedness)):
             return numpyro.sample("obs", dist.Normal(mean, sigma), obs=log_gdp)
 
+    def custom_guide(is_cont_africa, ruggedness, log_gdp=None):  # type: ignore[no-untyped-def]
+        a_loc = numpyro.param("a_loc", 0.0)
+        a_scale = numpyro.param("a_scale", 1.0, constraint=constraints.positive)
+        sigma_loc = numpyro.param("sigma_loc", 1.0, constraint=constraints.positive)
+        weights_loc = numpyro.param("weights_loc", lambda key: jax.random.normal(key, (3,)))
+        weights_scale = numpyro.param("weights_scale", jax.numpy.ones(3), constraint=constraints.positive)
+        a = numpyro.sample("a", dist.Normal(a_loc, a_scale))
+        b_a = numpyro.sample("bA", dist.Normal(weights_loc[0], weights_scale[0]))
+        b_r = numpyro.sample("bR", dist.Normal(weights_loc[1], weights_scale[1]))
+        b_ar = numpyro.sample("bAR", dist.Normal(weights_loc[2], weights_scale[2]))
+        sigma = numpyro.sample("sigma", dist.Normal(sigma_loc, 0.05))
+        return {"a": a, "b_a": b_a, "b_r": b_r, "b_ar": b_ar, "sigma": sigma}
+
     def hierarchical(group, y, num_groups):  # type: ignore[no-untyped-def]
         mu = numpyro.sample("mu", dist.Normal(0.0, 5.0))
         tau = numpyro.sample("tau", dist.HalfNormal(5.0))
@@ -44,4 +59,4 @@ def numpyro_models() -> dict[str, Callable[..., Any]] | None:
         with numpyro.plate("data", len(y)):
             numpyro.sample("y", dist.Normal(theta[group], sigma), obs=y)
 
-    return {"model": model, "hierarchical": hierarchical}
+    return {"model": model, "custom_guide": custom_guide, "hierarchical": hierarchical}

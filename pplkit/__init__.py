@@ -9,12 +9,12 @@ the imports::
 
 # Last, as in Pyro after `import pyro`: `pyro.infer.SVI` and `pyro.optim.Adam` need no extra import.
 from . import distributions, handlers, infer, nn, optim, poutine
-from .handlers import condition, do
+from .handlers import condition, do, markov
 from .inspect import render_model
 from .nn import module
 from .nn.module import random_module
 from .params import ParamStore, clear_param_store, get_param_store, use_param_store
-from .plate import plate, plate_stack
+from .plate import plate, plate_stack, subsample
 from .primitives import deterministic, factor, param, sample
 from .runtime import Message, PlateFrame, SiteKind
 from .trace import Trace
@@ -39,6 +39,7 @@ __all__ = [
     "handlers",
     "infer",
     "is_validation_enabled",
+    "markov",
     "module",
     "nn",
     "optim",
@@ -50,6 +51,7 @@ __all__ = [
     "render_model",
     "sample",
     "set_rng_seed",
+    "subsample",
     "use_param_store",
     "validation_enabled",
 ]

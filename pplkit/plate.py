@@ -23,8 +23,9 @@ from typing import Any, Iterator, Sequence
 import torch
 
 from .runtime import Handler, Message, PlateFrame, SiteKind, apply_stack, get_handler_stack
+from .util import is_validation_enabled, one_random_draw
 
-__all__ = ["plate", "plate_stack", "broadcast_to_plates"]
+__all__ = ["plate", "plate_stack", "broadcast_to_plates", "subsample"]
 
 _ANY_SIZE = -1  # the size of a plate created without one, as in Pyro (torch's "any size")
 
@@ -40,6 +41,7 @@ class _Subsample(torch.distributions.Distribution):
         self.device = device
         super().__init__(torch.Size(), torch.Size(), validate_args=False)
 
+    @one_random_draw  # a compiled ELBO draws the indices ahead of its graph
     def sample(self, sample_shape: torch.Size | list[int] | tuple[int, ...] = torch.Size()) -> torch.Tensor:
         size, k = self.size, self.subsample_size
         if k == size:
@@ -218,11 +220,14 @@ class plate(Handler):
             return self.requested_dim
         return next(d for d in itertools.count(-1, -1) if d not in used)
 
+    def frame(self) -> PlateFrame:
+        """What a site inside this plate records of it now (``cond_indep_stack`` entries)."""
+        return PlateFrame(self.name, self.dim, self.subsample_size, self.size, self._counter)
+
     def process(self, msg: Message) -> None:
         if msg.kind is SiteKind.PLATE:
             return
-        frame = PlateFrame(self.name, self.dim, self.subsample_size, self.size, self._counter)
-        msg.cond_indep_stack = (frame, *msg.cond_indep_stack)
+        msg.cond_indep_stack = (self.frame(), *msg.cond_indep_stack)
         if msg.kind.is_sample_like:
             if self.is_subsampled:
                 msg.scale = msg.scale * (self.size / self.subsample_size)
@@ -234,14 +239,25 @@ class plate(Handler):
     def postprocess(self, msg: Message) -> None:
         # A param declared with event_dim inside a subsampled plate holds one row per
         # element of the full data; the model sees only the rows of this subsample.
-        if msg.kind is not SiteKind.PARAM or not self.is_subsampled or self.dim is None:
+        if msg.kind is not SiteKind.PARAM or self.dim is None:
             return
         event_dim = msg.args[2]
         if event_dim is None:
             return
         dim = self.dim - event_dim
         value = msg.value
-        if value.dim() >= -dim and value.shape[dim] == self.size:
+        if value.dim() < -dim or value.shape[dim] == 1:
+            return
+        if value.shape[dim] != self.size:
+            if is_validation_enabled():
+                # Pyro's wording ("invalid shape of pyro.param") first, then what to change.
+                raise ValueError(
+                    f"Inside pyro.plate('{self.name}', {self.size}, dim={self.dim}) invalid shape of "
+                    f"pyro.param('{msg.name}', ..., event_dim={event_dim}): {tuple(value.shape)}; its dim {dim} "
+                    f"must be the plate's size {self.size} (or 1 to broadcast)"
+                )
+            return
+        if self.is_subsampled:
             msg.value = value.index_select(dim, self.indices.to(value.device))
 
 
@@ -290,7 +306,9 @@ def broadcast_to_plates(msg: Message) -> None:
         have = batch_shape[dim]
         if have not in (1, f.size):
             raise ValueError(
-                f"site '{msg.name}': its distribution has batch shape {_shape_str(fn.batch_shape)}, "
+                # Pyro's opening words ("Shape mismatch inside plate"), then pplkit's explanation.
+                f"Shape mismatch inside plate('{f.name}') at site '{msg.name}' dim {dim}, {f.size} vs {have}: "
+                f"its distribution has batch shape {_shape_str(fn.batch_shape)}, "
                 f"size {have} at dim {dim}, but it is inside plate '{f.name}' of size {f.size} at that dim. "
                 + _plate_size_hint(f, have)
             )
@@ -338,3 +356,39 @@ def _check_observed_shape(msg: Message, frames: list[PlateFrame]) -> None:
             + ", ".join(f"'{f.name}' (dim {f.dim}, size {f.size})" for f in frames)
             + ". Check which dim of the data each plate indexes."
         ) from None
+
+
+def subsample(data: torch.Tensor, event_dim: int) -> torch.Tensor:
+    """The rows of ``data`` for the subsample of each enclosing plate, as ``pyro.subsample``.
+
+    Args:
+        data: batched data whose dims left of its ``event_dim`` rightmost ones line up
+            with the plates' dims.
+        event_dim: how many rightmost dims of ``data`` are one event.
+
+    A plate's dim that ``data`` has at the plate's full size is indexed by the plate's
+    subsample; a dim of size 1 broadcasts and is kept. Anything else is refused, as in
+    Pyro.
+
+    Example::
+
+        with plate("data", len(data), subsample_size=10):
+            batch = subsample(data, event_dim=0)   # 10 rows of data
+    """
+    if not isinstance(event_dim, int) or event_dim < 0:
+        raise ValueError(f"subsample(data, event_dim): event_dim must be a non-negative int, got {event_dim!r}")
+    for handler in get_handler_stack():
+        if not isinstance(handler, plate) or handler.dim is None:
+            continue
+        dim = handler.dim - event_dim
+        if data.dim() < -dim or data.shape[dim] == 1:
+            continue
+        if data.shape[dim] != handler.size:
+            raise ValueError(
+                f"Inside pyro.plate('{handler.name}', {handler.size}, dim={handler.dim}) invalid shape of "
+                f"pyro.subsample(..., event_dim={event_dim}): {tuple(data.shape)}; its dim {dim} must be the "
+                f"plate's size {handler.size} (or 1 to broadcast)"
+            )
+        if handler.is_subsampled:
+            data = data.index_select(dim, handler.indices.to(data.device))
+    return data

@@ -203,8 +203,13 @@ def deterministic(name: str, value: torch.Tensor, event_dim: int | None = None) 
     return apply_stack(msg).value
 
 
-def factor(name: str, log_factor: torch.Tensor | float) -> None:
+def factor(name: str, log_factor: torch.Tensor | float, *, has_rsample: bool | None = None) -> None:
     """Add ``log_factor`` to the model's log density, under the name ``name``.
+
+    Args:
+        has_rsample: needed in a guide only, as in Pyro: whether ``log_factor`` comes from
+            reparameterised sampling (True: its gradient is used as it is) or not (False:
+            it gets a score-function term).
 
     Example::
 
@@ -214,7 +219,7 @@ def factor(name: str, log_factor: torch.Tensor | float) -> None:
     log_factor = torch.as_tensor(log_factor)
     if not get_handler_stack():
         return
-    unit = Unit(log_factor)
+    unit = Unit(log_factor, has_rsample=has_rsample)
     msg = Message(
         kind=SiteKind.FACTOR,
         name=name,

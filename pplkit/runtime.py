@@ -16,8 +16,9 @@ from __future__ import annotations
 import dataclasses
 import enum
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, TypeVar
 
 from torch.distributions import Distribution
 
@@ -168,6 +169,23 @@ def get_handler_stack() -> list[Handler]:
     return _STATE.stack
 
 
+@contextmanager
+def handlers_removed(handlers: Sequence[Handler]) -> Iterator[None]:
+    """Take ``handlers`` off this thread's stack for the block, then put them back where they were.
+
+    Pyro's ``block_messengers``: ``block_plate`` uses it to step outside one plate.
+    """
+    stack = _STATE.stack
+    positions = sorted((stack.index(h), id(h), h) for h in handlers)
+    for _, _, h in positions:
+        stack.remove(h)
+    try:
+        yield
+    finally:
+        for index, _, h in positions:
+            stack.insert(index, h)
+
+
 F = TypeVar("F", bound=Callable[..., Any])
 H = TypeVar("H", bound="Handler")
 
@@ -199,7 +217,7 @@ class Handler:
 
     def __init__(self, fn: Callable[..., Any] | None = None) -> None:
         if fn is not None and not callable(fn):
-            raise TypeError(_not_callable_message(self, fn))
+            raise ValueError(_not_callable_message(self, fn))  # ValueError, as Pyro raises
         self.fn = fn
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

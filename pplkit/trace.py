@@ -200,6 +200,22 @@ class Trace:
     def param_nodes(self) -> list[str]:
         return [n for n, m in self.nodes.items() if m.kind is SiteKind.PARAM]
 
+    def iter_stochastic_nodes(self) -> Iterator[tuple[str, Message]]:
+        """(name, site) of each latent sample site, in order (Pyro's spelling of :attr:`stochastic_nodes`)."""
+        for name in self.stochastic_nodes:
+            yield name, self.nodes[name]
+
+    @property
+    def reparameterized_nodes(self) -> list[str]:
+        """Names of the latent sample sites whose distribution has ``rsample``."""
+        return [n for n in self.stochastic_nodes if getattr(self.nodes[n].fn, "has_rsample", False)]
+
+    @property
+    def nonreparam_stochastic_nodes(self) -> list[str]:
+        """Names of the latent sample sites drawn without a pathwise gradient."""
+        reparameterized = set(self.reparameterized_nodes)
+        return [n for n in self.stochastic_nodes if n not in reparameterized]
+
     def scored_sites(self) -> Iterator[Message]:
         """The sites that contribute to the log joint: samples and factors."""
         for msg in self.nodes.values():
@@ -212,14 +228,20 @@ class Trace:
             if msg.log_prob is not None or not site_filter(msg.name, msg):
                 continue
             if msg.kind is SiteKind.SAMPLE or msg.kind is SiteKind.FACTOR:
-                compute_site_log_prob(msg)
+                try:
+                    compute_site_log_prob(msg)
+                except ValueError as e:
+                    raise _at_site(e, msg.name, "log_prob") from e
             elif msg.kind is SiteKind.PLATE:
                 # A subsample draw scores nothing; the row keeps format_shapes as Pyro prints it.
                 msg.log_prob = msg.unscaled_log_prob = _NO_LOG_PROB
 
     def log_prob_sum(self, site_filter: SiteFilter = _all_sites) -> torch.Tensor:
         """The log joint density of the recorded values: the sum over scored sites."""
-        self.compute_log_prob(site_filter)
+        try:
+            self.compute_log_prob(site_filter)
+        except _SiteError as e:
+            raise _at_site(e, e.site, "log_prob_sum") from e.__cause__
         total: torch.Tensor | float = 0.0
         for msg in self.scored_sites():
             if site_filter(msg.name, msg):
@@ -409,3 +431,20 @@ def _duplicate_message(existing: Message, msg: Message) -> str:
         f"and every site in one run of a model needs its own name. In a Python loop use e.g. "
         f"f'{msg.name}_{{i}}', or vectorise the loop with a plate."
     )
+
+
+class _SiteError(ValueError):
+    """A ValueError that says at which site it arose (its ``site``), in Pyro's words."""
+
+    site: str
+
+
+def _at_site(error: ValueError, site: str, computing: str) -> _SiteError:
+    # Pyro's opening ("Error while computing log_prob at site 'x':"), then pplkit's own
+    # explanation without its repeated "site 'x':" prefix.
+    detail = str(error.__cause__ if isinstance(error, _SiteError) and error.__cause__ else error)
+    detail = detail.removeprefix(f"site '{site}': ")
+    wrapped = _SiteError(f"Error while computing {computing} at site '{site}': {detail}")
+    wrapped.site = site
+    return wrapped
+

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import secrets
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 import torch
 from torch.distributions import Distribution
@@ -89,6 +90,28 @@ def default_validate_args() -> bool:
     """Whether a new pplkit distribution checks its arguments in this thread."""
     value = _OVERRIDE.value
     return bool(Distribution._validate_args) if value is None else value
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def one_random_draw(fn: F) -> F:
+    """Mark ``fn``, which draws random tensors from non-tensor arguments, as one draw.
+
+    A compiled ELBO (:mod:`pplkit.infer.random_draws`) then draws it whole, eagerly,
+    ahead of its graph, instead of tracing the torch calls inside it (a subsample's
+    ``unique`` and its top-up loop have data-dependent shapes no graph can hold). Outside
+    a torch function mode it is ``fn`` itself, at the cost of one check.
+    """
+
+    @functools.wraps(fn)
+    def draw(*args: Any, **kwargs: Any) -> Any:
+        if torch._C._is_torch_function_mode_enabled():
+            return torch.overrides.handle_torch_function(draw, (), *args, **kwargs)
+        return fn(*args, **kwargs)
+
+    draw.pplkit_one_draw = True  # type: ignore[attr-defined]
+    return draw  # type: ignore[return-value]
 
 
 def set_rng_seed(rng_seed: int) -> None:

@@ -7,7 +7,7 @@ with its outputs. GitHub's notebook viewer, nbviewer and ``jupyter nbconvert`` t
 every picture, the widgets' included:
 
 * each pplkit widget puts a static ``image/svg+xml`` picture of itself beside its widget
-  view (:mod:`widgets.display`); the views and the widget state are dropped, because a
+  view (:mod:`widgets.plots.display`); the views and the widget state are dropped, because a
   viewer that finds them prefers the view, whose scripts cannot load there (a blank space);
 * widgets train in the cell (``PPLKIT_WIDGETS_BLOCKING=1``), so each picture shows the
   finished fit, and a section's frozen picture shows that section's moment;
@@ -45,7 +45,7 @@ PICTURES = ("image/svg+xml", "image/png")
 CELL_TIMEOUT_S = 900
 RENDER_ENV = {
     "PPLKIT_WIDGETS_BLOCKING": "1",
-    "OMP_NUM_THREADS": "1",  # the same numbers on a busy machine as on a quiet one
+    "OMP_NUM_THREADS": "1",  # one thread: the same float sums on any machine, no stalls on a busy one
     "PYTHONHASHSEED": "0",
 }
 _ADDRESS = re.compile(r" at 0x[0-9a-f]+>")
@@ -106,7 +106,7 @@ def keep_static_pictures(notebook: Any, name: str) -> None:
                 if not any(kind in data for kind in PICTURES):
                     raise RuntimeError(
                         f"{name}, cell {index}: a widget output with no static picture ({data.get('text/plain')!r}); "
-                        "give the widget a static_svg (widgets.display.StaticPicture) or do not display it"
+                        "give the widget a static_svg (widgets.plots.display.StaticPicture) or do not display it"
                     )
                 del data[WIDGET_VIEW]
             if "text/plain" in data and any(kind in data for kind in PICTURES):

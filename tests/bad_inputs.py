@@ -31,7 +31,7 @@ import pplkit.distributions as dist
 from pplkit import handlers, plate, sample
 from pplkit.datasets import DatasetNotFoundError, DatasetValidationError, load_rugged
 from pplkit.distributions import constraints, transform_to, transforms
-from pplkit.infer import SVI, Predictive, Trace_ELBO
+from pplkit.infer import MCMC, NUTS, SVI, Predictive, Trace_ELBO, config_enumerate, infer_discrete
 from pplkit.infer.autoguide import AutoNormal
 from pplkit.infer.elbo import NonFiniteLossError
 from pplkit.optim import Adam
@@ -360,6 +360,128 @@ def data_dir_empty(folder: Path, _: Any) -> None:
     _with_data_dir("", load_rugged)
 
 
+# -- MCMC, replay and prediction --------------------------------------------------------------
+
+
+def _normal_model(y: torch.Tensor) -> None:
+    loc = sample("loc", dist.Normal(0.0, 5.0))
+    scale = sample("scale", dist.HalfNormal(2.0))
+    with plate("data", len(y)):
+        sample("obs", dist.Normal(loc, scale), obs=y)
+
+
+def _normal_guide(y: torch.Tensor) -> None:
+    sample("loc", dist.Normal(pplkit.param("loc_mean", torch.tensor(0.0)), 1.0))
+    sample("scale", dist.LogNormal(0.0, 1.0))
+
+
+def nuts_given_the_models_result(folder: Path, _: Any) -> None:
+    NUTS(_normal_model(torch.zeros(3)))  # type: ignore[func-returns-value]
+
+
+def mcmc_given_the_kernel_class(folder: Path, _: Any) -> None:
+    MCMC(NUTS, num_samples=100)  # type: ignore[arg-type]
+
+
+def initial_params_with_a_wrong_name(folder: Path, _: Any) -> None:
+    start = {"loc": torch.tensor(0.0), "sigma": torch.tensor(0.0)}
+    MCMC(NUTS(_normal_model), 10, 10, initial_params=start, disable_progbar=True).run(torch.zeros(3))
+
+
+def _gamma_model(y: torch.Tensor) -> None:
+    rate = sample("rate", dist.HalfNormal(2.0))
+    with plate("data", len(y)):
+        sample("obs", dist.Gamma(2.0, rate), obs=y)
+
+
+def zero_data_for_a_gamma(folder: Path, _: Any) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the data-outside-the-support warning, shown below
+        MCMC(NUTS(_gamma_model), 10, 10, disable_progbar=True).run(torch.tensor([1.5, 0.0, 2.0]))
+
+
+def negative_data_for_an_exponential(folder: Path, _: Any) -> str:
+    import warnings
+
+    def model(y: torch.Tensor) -> None:
+        rate = sample("rate", dist.HalfNormal(2.0))
+        with plate("data", len(y)):
+            sample("obs", dist.Exponential(rate), obs=y)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        MCMC(NUTS(model), 5, 5, disable_progbar=True).run(torch.tensor([1.5, -2.0, 0.5]))
+    said = [str(w.message) for w in caught if "outside the support" in str(w.message)]
+    assert said and "site 'obs'" in said[0] and "-2" in said[0], said
+    return "warns (and samples on, as Pyro does): " + said[0]
+
+
+def _count_model() -> None:
+    sample("n", dist.Poisson(3.0))
+    sample("loc", dist.Normal(0.0, 1.0))
+
+
+def nuts_on_a_poisson_latent(folder: Path, _: Any) -> None:
+    MCMC(NUTS(_count_model), 10, 10, disable_progbar=True).run()
+
+
+def _mixture(data: torch.Tensor) -> None:
+    locs = sample("locs", dist.Normal(torch.zeros(2), 10.0).to_event(1))
+    with plate("data", len(data)):
+        which = sample("which", dist.Categorical(torch.tensor([0.5, 0.5])))
+        sample("x", dist.Normal(locs[which], 1.0), obs=data)
+
+
+_MIXTURE_DATA = torch.tensor([-1.0, 0.2, 1.0, 3.0])
+
+
+def nuts_on_an_unmarked_discrete_latent(folder: Path, _: Any) -> str:
+    import warnings
+
+    mcmc = MCMC(NUTS(_mixture), 20, 20, disable_progbar=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        mcmc.run(_MIXTURE_DATA)
+    assert set(mcmc.get_samples()) == {"locs"}
+    assert any("'which' are summed out by enumeration" in str(w.message) for w in caught)
+    return (
+        "accepted, as in Pyro: 'which' is summed out exactly by enumeration (a warning says it is not in "
+        "get_samples() and to use infer_discrete; @config_enumerate silences it)"
+    )
+
+
+def max_plate_nesting_too_small(folder: Path, _: Any) -> None:
+    MCMC(NUTS(config_enumerate(_mixture), max_plate_nesting=0), 10, 10, disable_progbar=True).run(_MIXTURE_DATA)
+
+
+def replay_given_the_trace_handler(folder: Path, _: Any) -> None:
+    handlers.trace(handlers.replay(_normal_model, trace=handlers.trace(_normal_guide))).get_trace(torch.zeros(3))
+
+
+def predictive_given_the_mcmc_object(folder: Path, _: Any) -> None:
+    mcmc = MCMC(NUTS(_normal_model), num_samples=10)
+    Predictive(_normal_model, posterior_samples=mcmc)(torch.zeros(3))  # type: ignore[arg-type]
+
+
+def predictive_given_chain_grouped_samples(folder: Path, _: Any) -> None:
+    grouped = {"loc": torch.zeros(2, 5), "scale": torch.ones(2, 5)}  # get_samples(group_by_chain=True), 2 chains
+    Predictive(_normal_model, posterior_samples=grouped)(torch.zeros(3))
+
+
+def infer_discrete_under_predictive(folder: Path, _: Any) -> str:
+    locs = torch.tensor([[-1.0, 1.0], [1.0, -1.0], [0.0, 3.0]])
+    serving = infer_discrete(config_enumerate(_mixture), first_available_dim=-2, temperature=0)
+    which = Predictive(serving, posterior_samples={"locs": locs})(_MIXTURE_DATA)["which"]
+    nearest = (_MIXTURE_DATA[None, :, None] - locs[:, None, :]).abs().argmin(-1)
+    assert torch.equal(which, nearest), (which, nearest)
+    return (
+        "each sample's assignments are computed given that sample's locs (Pyro 1.9.2 computes them from prior "
+        "draws); parallel=True is refused with the fix"
+    )
+
+
 ENTRIES: list[BadInput] = [
     BadInput(
         "model",
@@ -543,7 +665,7 @@ ENTRIES: list[BadInput] = [
         "handlers",
         "`with scale(2.0):` (the factor passed as the model)",
         scale_without_keyword,
-        TypeError,
+        ValueError,
         names=("scale", "2.0 is not callable"),
         fix=("scale(scale=2.0)",),
     ),
@@ -551,9 +673,99 @@ ENTRIES: list[BadInput] = [
         "handlers",
         "`with block(['z']):` (the names passed as the model)",
         block_without_keyword,
-        TypeError,
+        ValueError,
         names=("block", "['z'] is not callable"),
         fix=("block(hide=['z'])",),
+    ),
+    BadInput(
+        "handlers",
+        "`replay(model, trace=trace(guide))` (the handler, not its recorded trace)",
+        replay_given_the_trace_handler,
+        TypeError,
+        names=("replay", "trace= must be a Trace", "got trace"),
+        fix=("trace(guide).get_trace(*args)",),
+    ),
+    BadInput(
+        "MCMC",
+        "`NUTS(model(data))` (the model called, its result passed)",
+        nuts_given_the_models_result,
+        ValueError,
+        names=("NUTS got no model",),
+        fix=("NUTS(model)", "mcmc.run(data)"),
+    ),
+    BadInput(
+        "MCMC",
+        "`MCMC(NUTS, num_samples=100)` (the kernel class)",
+        mcmc_given_the_kernel_class,
+        TypeError,
+        names=("got the class NUTS",),
+        fix=("MCMC(NUTS(model), ...)",),
+    ),
+    BadInput(
+        "MCMC",
+        "`initial_params` naming a site that does not exist (`sigma` for `scale`)",
+        initial_params_with_a_wrong_name,
+        ValueError,
+        names=("['scale']", "['sigma']"),
+        fix=("one unconstrained value for each of ['loc', 'scale']",),
+    ),
+    BadInput(
+        "MCMC",
+        "a Gamma likelihood with a 0 in the data (log density -inf everywhere)",
+        zero_data_for_a_gamma,
+        ValueError,
+        names=("site 'obs' (Gamma)", "-inf", "1 of 3 elements"),
+        fix=("data lie in the support",),
+    ),
+    BadInput(
+        "MCMC",
+        "an Exponential likelihood with a negative value in the data",
+        negative_data_for_an_exponential,
+        None,
+    ),
+    BadInput(
+        "MCMC",
+        "NUTS on a model with a Poisson latent",
+        nuts_on_a_poisson_latent,
+        ValueError,
+        names=("latent site 'n'", "Poisson", "no finite support"),
+        fix=("Sum it out of the model by hand", "condition()"),
+    ),
+    BadInput(
+        "MCMC",
+        "NUTS on a mixture whose Categorical latent is not marked for enumeration",
+        nuts_on_an_unmarked_discrete_latent,
+        None,
+    ),
+    BadInput(
+        "MCMC",
+        "`max_plate_nesting=0` for an enumerated model with one plate",
+        max_plate_nesting_too_small,
+        ValueError,
+        names=("max_plate_nesting=0", "sits in 1 nested plate dim"),
+        fix=("max_plate_nesting=1",),
+    ),
+    BadInput(
+        "prediction",
+        "`Predictive(model, posterior_samples=mcmc)` (the MCMC object)",
+        predictive_given_the_mcmc_object,
+        TypeError,
+        names=("posterior_samples", "got MCMC"),
+        fix=("mcmc.get_samples()",),
+    ),
+    BadInput(
+        "prediction",
+        "`Predictive` given `mcmc.get_samples(group_by_chain=True)` (a chain dim first)",
+        predictive_given_chain_grouped_samples,
+        ValueError,
+        names=("posterior_samples['loc']", "(2, 5)", "shape ()"),
+        fix=("(num_samples,)", "without group_by_chain=True"),
+    ),
+    BadInput(
+        "prediction",
+        "`Predictive(infer_discrete(model, ...), posterior_samples=mcmc.get_samples())`",
+        infer_discrete_under_predictive,
+        None,
     ),
 ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 import importlib.util
 import json
 import subprocess
@@ -109,3 +110,8 @@ def test_the_committed_tutorials_reach_learners_as_they_were_before_they_had_out
         original = json.loads(tutorial.read_text())
         assert [c["source"] for c in copy["cells"]] == [c["source"] for c in original["cells"]]
         assert not any(c.get("outputs") for c in copy["cells"]), tutorial.name
+
+
+def test_the_scripts_examples_run():
+    result = doctest.testmod(workspace)
+    assert result.attempted > 0 and result.failed == 0

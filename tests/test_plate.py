@@ -124,7 +124,8 @@ def test_distribution_batch_shape_disagreeing_with_the_plate_is_an_error():
         with plate("data", 3):
             pplkit.sample("x", dist.Normal(torch.zeros(4), 1.0))
 
-    with pytest.raises(ValueError, match=r"site 'x': its distribution has batch shape \(4,\).*plate 'data' of size 3"):
+    expected = r"^Shape mismatch inside plate\('data'\) at site 'x' dim -1, 3 vs 4: its distribution has batch shape"
+    with pytest.raises(ValueError, match=expected + r" \(4,\).*plate 'data' of size 3"):
         model()
 
 
@@ -245,3 +246,29 @@ def test_plates_broadcast_any_sizes(sizes, event, batch_of_param):
     assert tr["x"].value.shape == expected
     tr.compute_log_prob()
     assert tr["x"].log_prob.shape == tuple(reversed(sizes))
+
+
+def test_subsample_takes_the_plates_rows_and_keeps_a_broadcast_dim():
+    data = torch.arange(20.0).reshape(10, 2)
+    with pplkit.plate("rows", 10, subsample_size=4, dim=-1) as idx:
+        batch = pplkit.subsample(data, event_dim=1)
+        assert torch.equal(batch, data[idx])
+        assert pplkit.subsample(torch.ones(1, 2), event_dim=1).shape == (1, 2)
+        with pytest.raises(ValueError, match=r"invalid shape of pyro.subsample.*\(3, 2\)"):
+            pplkit.subsample(torch.ones(3, 2), event_dim=1)
+    assert pplkit.subsample(data, event_dim=1) is data  # outside any plate: unchanged
+
+
+def test_a_param_inside_a_plate_must_have_the_plates_size_or_one():
+    with pplkit.plate("rows", 10, subsample_size=5) as idx:
+        full = pplkit.param("per_row", torch.arange(10.0), event_dim=0)
+        assert torch.equal(full.detach(), idx.float())
+        assert pplkit.param("shared", torch.ones(3, 1), event_dim=0).shape == (3, 1)
+        with pytest.raises(ValueError, match=r"invalid shape of pyro.param\('wrong'.*\(3, 5\)"):
+            pplkit.param("wrong", torch.ones(3, 5), event_dim=0)
+
+
+def test_pyros_top_level_markov_is_the_handler():
+    from pplkit.handlers import markov
+
+    assert pplkit.markov is markov

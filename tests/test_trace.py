@@ -39,6 +39,18 @@ def test_node_queries():
     assert tr.param_nodes == ["b"]
     assert list(tr) == ["w", "b", "sigma", "data", "y"]
     assert "w" in tr and len(tr) == 5
+    assert [(name, site["name"]) for name, site in tr.iter_stochastic_nodes()] == [("w", "w"), ("sigma", "sigma")]
+
+
+def test_reparameterized_and_other_latent_nodes():
+    def model():
+        pplkit.sample("loc", dist.Normal(0.0, 1.0))
+        pplkit.sample("k", dist.Poisson(3.0))
+        pplkit.sample("detached", dist.Normal(0.0, 1.0).has_rsample_(False))
+
+    tr = poutine.trace(model).get_trace()
+    assert tr.reparameterized_nodes == ["loc"]
+    assert tr.nonreparam_stochastic_nodes == ["k", "detached"]
 
 
 def test_a_param_read_twice_is_one_site_but_two_samples_of_one_name_are_an_error():
@@ -102,8 +114,11 @@ def test_a_value_outside_the_support_is_reported_with_the_site_name():
         pplkit.sample("p", dist.Uniform(0.0, 1.0), obs=torch.tensor(2.0))
 
     tr = poutine.trace(model).get_trace()
-    with pytest.raises(ValueError, match=r"^site 'p': .*support"):
+    # Pyro's opening words, then pplkit's explanation.
+    with pytest.raises(ValueError, match=r"^Error while computing log_prob at site 'p': .*support"):
         tr.compute_log_prob()
+    with pytest.raises(ValueError, match=r"^Error while computing log_prob_sum at site 'p': .*support"):
+        tr.log_prob_sum()
 
 
 def two_plate_model():

@@ -104,3 +104,27 @@ def test_validation_enabled_is_a_context_manager_that_restores_the_setting():
     assert pplkit.is_validation_enabled()
     with pytest.raises(ValueError):
         dist.Normal(0.0, -1.0)
+
+
+def test_one_random_draw_is_one_call_to_a_torch_function_mode_and_the_function_outside_one():
+    @util.one_random_draw
+    def indices(n: int) -> torch.Tensor:
+        return torch.randperm(n)[:2]
+
+    class Calls(torch.overrides.TorchFunctionMode):
+        def __init__(self) -> None:
+            super().__init__()
+            self.seen: list[str] = []
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+            self.seen.append(func.__name__)
+            return func(*args, **(kwargs or {}))
+
+    torch.manual_seed(0)
+    outside = indices(5)
+    calls = Calls()
+    torch.manual_seed(0)
+    with calls:
+        inside = indices(5)
+    assert calls.seen == ["indices"]  # randperm and the slice ran inside it, unseen
+    assert torch.equal(inside, outside)

@@ -76,13 +76,18 @@ class Unit(TorchDistributionMixin, Distribution):
     support = constraints.real
     has_rsample = True
 
-    def __init__(self, log_factor: float | torch.Tensor, validate_args: Any = None) -> None:
+    def __init__(
+        self, log_factor: float | torch.Tensor, *, has_rsample: bool | None = None, validate_args: Any = None
+    ) -> None:
         log_factor = torch.as_tensor(log_factor)
         self.log_factor = log_factor
+        if has_rsample is not None:
+            # Set on the instance only when given: a guide's factor must say (as in Pyro).
+            self.has_rsample = has_rsample
         super().__init__(log_factor.shape, torch.Size((0,)), validate_args=False)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Unit:
-        return Unit(self.log_factor.expand(torch.Size(batch_shape)))
+        return Unit(self.log_factor.expand(torch.Size(batch_shape)), has_rsample=self.__dict__.get("has_rsample"))
 
     def sample(self, sample_shape: Any = torch.Size()) -> torch.Tensor:
         return self.log_factor.new_empty(self.shape(sample_shape))

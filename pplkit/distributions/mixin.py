@@ -65,6 +65,17 @@ class TorchDistributionMixin:
         """Add dims on the left of the batch shape."""
         return self.expand(torch.Size(sample_shape) + self.batch_shape)
 
+    def has_rsample_(self: Distribution, value: bool) -> Distribution:  # type: ignore[misc]
+        """Force reparameterised (True) or detached (False) sampling on this instance; returns it.
+
+        As in Pyro: with False the ELBOs use a score-function gradient for the site, e.g.
+        where a draw decides control flow and its pathwise gradient would mislead.
+        """
+        if value is not True and value is not False:
+            raise ValueError(f"has_rsample_(value): value must be True or False, got {value!r}")
+        self.has_rsample = value  # type: ignore[misc]
+        return self
+
     def mask(self: Distribution, mask: torch.Tensor | bool) -> Distribution:  # type: ignore[misc]
         """Keep the log density where ``mask`` is True and make it zero elsewhere."""
         from .masked import MaskedDistribution

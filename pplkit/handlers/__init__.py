@@ -10,6 +10,7 @@ from .broadcast import broadcast
 from .condition import condition, uncondition
 from .do import do
 from .enum import enum
+from .equalize import equalize
 from .escape import NonlocalExit, escape
 from .infer_config import infer_config
 from .lift import lift
@@ -29,6 +30,7 @@ __all__ = [
     "condition",
     "do",
     "enum",
+    "equalize",
     "escape",
     "infer_config",
     "lift",

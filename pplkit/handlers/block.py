@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable, Collection
 
 from ..runtime import Handler, Message, SiteKind
@@ -95,13 +96,23 @@ def _make_rule(
         if both:
             raise ValueError(f"block: {what}(s) {sorted(both)} are both hidden and exposed; name each in one list")
 
-    if not (hidden or shown or hidden_types or shown_types):
-        return lambda msg: hide_all  # block() itself: MCMC and Importance use it on every run
+    return _Rule(hide_all, hidden, shown, hidden_types, shown_types)
 
-    def hides(msg: Message) -> bool:
-        if msg.name in hidden or (hidden_types and not hidden_types.isdisjoint(_types_of(msg))):
+
+@dataclass(frozen=True)
+class _Rule:
+    """Whether block hides a message: a class, not a closure, so that a blocked model pickles (torch.save)."""
+
+    hide_all: bool
+    hidden: set[str]
+    shown: set[str]
+    hidden_types: set[str]
+    shown_types: set[str]
+
+    def __call__(self, msg: Message) -> bool:
+        if not (self.hidden or self.shown or self.hidden_types or self.shown_types):
+            return self.hide_all  # block() itself: MCMC and Importance use it on every run
+        if msg.name in self.hidden or (self.hidden_types and not self.hidden_types.isdisjoint(_types_of(msg))):
             return True
-        exposed = msg.name in shown or (shown_types and not shown_types.isdisjoint(_types_of(msg)))
-        return hide_all and not exposed
-
-    return hides
+        exposed = msg.name in self.shown or (self.shown_types and not self.shown_types.isdisjoint(_types_of(msg)))
+        return self.hide_all and not exposed

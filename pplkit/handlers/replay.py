@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import torch
 
@@ -29,7 +29,14 @@ class replay(Handler):
     ) -> None:
         super().__init__(fn)
         if trace is None and params is None:
-            raise ValueError("replay needs a trace= to replay (or params=)")
+            raise ValueError("replay needs a trace= to replay (or params=), e.g. replay(model, trace=guide_trace)")
+        if trace is not None and not isinstance(trace, Trace):
+            raise TypeError(_not_a_trace(trace))
+        if params is not None and not isinstance(params, Mapping):
+            raise TypeError(
+                f"replay: params= must be a dict of param values by name, e.g. {{'loc': torch.tensor(0.5)}}; "
+                f"got {type(params).__name__}"
+            )
         self.trace = trace
         self.params = params
 
@@ -46,7 +53,7 @@ class replay(Handler):
             return
         if recorded.kind is not msg.kind or recorded.is_observed:
             what = "observed" if recorded.is_observed else f"a {recorded.kind.value} site"
-            raise ValueError(
+            raise RuntimeError(  # the type Pyro raises
                 f"replay: site '{msg.name}' is a latent {msg.kind.value} site here but {what} in the replayed "
                 "trace; a guide must sample each latent site of the model and observe nothing"
             )
@@ -54,3 +61,18 @@ class replay(Handler):
         if msg.kind is SiteKind.SAMPLE:
             msg.infer = recorded.infer
         msg.done = True
+
+
+def _not_a_trace(value: Any) -> str:
+    """What replay(trace=...) was given instead of a Trace, and how to get the Trace."""
+    from .trace import trace as trace_handler
+
+    if isinstance(value, trace_handler):
+        fix = "what it recorded: trace(guide).get_trace(*args), or tracer.trace after `with trace() as tracer:`"
+    elif isinstance(value, Mapping):
+        fix = "a Trace; to fix site values by name, use condition(model, data={...}) instead"
+    elif callable(value):
+        fix = "a Trace of it: replay(model, trace=trace(guide).get_trace(*args))"
+    else:
+        fix = "a Trace, e.g. trace(guide).get_trace(*args)"
+    return f"replay: trace= must be a Trace, got {type(value).__name__}; pass {fix}"

@@ -18,13 +18,15 @@ from .autoguide import (
 )
 from .discrete import infer_discrete
 from .elbo import ELBO, NonFiniteLossError, Trace_ELBO
+from .energy_distance import EnergyDistance
 from .enum import config_enumerate
 from .importance import EmpiricalMarginal, Importance
-from .jit_elbo import JitTrace_ELBO, JitTraceMeanField_ELBO
+from .jit_elbo import JitTrace_ELBO, JitTraceEnum_ELBO, JitTraceGraph_ELBO, JitTraceMeanField_ELBO
 from .mcmc import HMC, MCMC, NUTS
 from .predictive import Predictive
 from .svi import SVI, StepRecord
 from .trace_mean_field_elbo import TraceMeanField_ELBO
+from .trace_tail_adaptive_elbo import TraceTailAdaptive_ELBO
 from .traceenum_elbo import TraceEnum_ELBO
 from .tracegraph_elbo import TraceGraph_ELBO
 from .weighed_predictive import MHResampler, WeighedPredictive, WeighedPredictiveResults
@@ -44,7 +46,10 @@ __all__ = [
     "AutoMultivariateNormal",
     "AutoNormal",
     "EmpiricalMarginal",
+    "EnergyDistance",
     "Importance",
+    "JitTraceEnum_ELBO",
+    "JitTraceGraph_ELBO",
     "JitTraceMeanField_ELBO",
     "JitTrace_ELBO",
     "MHResampler",
@@ -54,6 +59,7 @@ __all__ = [
     "TraceEnum_ELBO",
     "TraceGraph_ELBO",
     "TraceMeanField_ELBO",
+    "TraceTailAdaptive_ELBO",
     "Trace_ELBO",
     "WeighedPredictive",
     "WeighedPredictiveResults",

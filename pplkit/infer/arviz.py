@@ -18,6 +18,7 @@ the observations of ``with pplkit.plate("data", 170)``), so ArviZ lines the grou
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -115,7 +116,21 @@ def to_arviz(
         groups["sample_stats"] = sample_stats
     if model is not None and structure is not None and observed:
         groups["observed_data"] = {name: structure[name].value for name in observed}
-        if log_likelihood and grouped is not None:
+        summed_out = [
+            m.name
+            for m in structure.sites(SiteKind.SAMPLE)
+            if not m.is_observed and m.fn.support.is_discrete and grouped is not None and m.name not in grouped
+        ]
+        if log_likelihood and grouped is not None and summed_out:
+            # Conditioned on the continuous draws alone, each run would score the data given a
+            # prior draw of these sites: a pointwise log-likelihood, but of another quantity.
+            warnings.warn(
+                f"to_arviz: no log_likelihood group, because the discrete sites {summed_out} were summed out "
+                "(NUTS enumerates them) and are not in the draws; pass log_likelihood=False to say so",
+                UserWarning,
+                stacklevel=2,
+            )
+        elif log_likelihood and grouped is not None:
             groups["log_likelihood"] = _log_likelihood(model, model_args, model_kwargs, groups["posterior"], observed)
     if posterior_predictive is not None:
         groups["posterior_predictive"] = _by_chain(

@@ -11,18 +11,34 @@ these functions: ``import pplkit`` loads neither.
 from __future__ import annotations
 
 import contextlib
+import sys
 import warnings
+from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 import torch
 
 from ..util import validation_disabled
 
-__all__ = ["JitWarning", "checks_off_while_tracing", "compile_graph", "why_not_traceable"]
+__all__ = ["JitWarning", "checks_off_while_tracing", "compile_graph", "outside_pplkit", "why_not_traceable"]
+
+_PPLKIT = str(Path(__file__).resolve().parent.parent)
 
 
 class JitWarning(UserWarning):
     """A ``jit_compile=True`` sampler or a ``Jit*`` ELBO could not compile the model, and ran it eagerly."""
+
+
+def outside_pplkit() -> int:
+    """The ``stacklevel`` of the first caller outside pplkit, for a warning the user's line should carry.
+
+    A compiled ELBO is reached through ``svi.step``, ``svi.run`` or ``elbo.loss``: the
+    depth differs, the user's frame does not.
+    """
+    frame, level = sys._getframe(1), 1
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PPLKIT):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 @contextlib.contextmanager
@@ -55,7 +71,7 @@ def why_not_traceable(error: Exception) -> str:
 
 
 def compile_graph(
-    graph: Any, inputs: Sequence[torch.Tensor], stacklevel: int = 3, guarded: bool = True
+    graph: Any, inputs: Sequence[torch.Tensor], stacklevel: int | None = None, guarded: bool = True
 ) -> tuple[Callable[..., Any], bool]:
     """``graph`` (an FX graph) compiled by Inductor and run once on ``inputs``; ``(callable, compiled)``.
 
@@ -79,7 +95,7 @@ def compile_graph(
             f"jit_compile: torch.compile failed ({type(error).__name__}: {first_line}); "
             "running the traced graph without compiling it (still faster than eager)",
             JitWarning,
-            stacklevel=stacklevel,
+            stacklevel=outside_pplkit() if stacklevel is None else stacklevel,
         )
         return graph, False
     return compiled, True

@@ -186,6 +186,7 @@ class ELBO:
             for _ in range(self.num_particles):
                 model_trace, guide_trace, _ = run_guide_and_model(model, guide, args, kwargs)
                 self._check_structure(model, guide, model_trace, guide_trace, self.max_plate_nesting)
+                _warn_if_enumerated(guide_trace, type(self).__name__)
                 yield model_trace, guide_trace
             return
         dim = -(self._plate_nesting(model, guide, args, kwargs) + 1)
@@ -196,6 +197,7 @@ class ELBO:
 
         model_trace, guide_trace, _ = run_guide_and_model(model, guide, args, kwargs, within=particles)
         self._check_structure(model, guide, model_trace, guide_trace, self.max_plate_nesting)
+        _warn_if_enumerated(guide_trace, type(self).__name__)
         yield model_trace, guide_trace
 
     def _plate_nesting(
@@ -230,7 +232,8 @@ class Trace_ELBO(ELBO):
         guide_terms: list[torch.Tensor] = []
         not_reparameterised: list[Message] = []
         for msg in guide_trace.nodes.values():
-            if msg.kind is SiteKind.SAMPLE:
+            # A guide's factor is part of log q (Pyro's meaning), with the has_rsample it declares.
+            if msg.kind is SiteKind.SAMPLE or msg.kind is SiteKind.FACTOR:
                 compute_site_log_prob(msg, "guide")
                 if msg.fn.has_rsample:
                     guide_terms.append(_sum(msg))
@@ -245,6 +248,18 @@ class Trace_ELBO(ELBO):
         return ParticleTerms(log_likelihood - kl, score, log_likelihood, kl)
 
 
+def _warn_if_enumerated(guide_trace: Trace, estimator: str) -> None:
+    # As Pyro does: these estimators sample every site, so a request to enumerate is ignored.
+    marked = [n for n, m in guide_trace.nodes.items() if m.kind is SiteKind.SAMPLE and m.infer.get("enumerate")]
+    if marked:
+        warnings.warn(
+            f"Found sample sites configured for enumeration: {', '.join(marked)}. {estimator} samples them "
+            "instead; to enumerate sites, use TraceEnum_ELBO",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
 def score_function_term(model_trace: Trace, guide_trace: Trace, sites: list[Message]) -> torch.Tensor:
     """Zero-valued; its gradient is ``sum_z cost(z) * grad log q(z)`` over the given guide sites.
 
@@ -257,7 +272,7 @@ def score_function_term(model_trace: Trace, guide_trace: Trace, sites: list[Mess
         if msg.log_prob is not None:
             pieces.append((msg.cond_indep_stack, msg.log_prob.detach()))
     for msg in guide_trace.nodes.values():
-        if msg.kind is SiteKind.SAMPLE and msg.log_prob is not None:
+        if msg.kind in (SiteKind.SAMPLE, SiteKind.FACTOR) and msg.log_prob is not None:
             pieces.append((msg.cond_indep_stack, -msg.log_prob.detach()))
     total: torch.Tensor | float = 0.0
     for site in sites:

@@ -100,7 +100,8 @@ class EnumFactors:
                 if dim in enum_sites:
                     raise NotImplementedError(
                         f"sites '{enum_sites[dim]}' and '{msg.name}' share enumeration dim {dim} (a markov chain); "
-                        "pplkit's TraceEnum_ELBO sums out one variable per dim. Use markov(keep=True) or plain loops"
+                        "pplkit's enumeration (TraceEnum_ELBO, MCMC, infer_discrete) sums out one variable per "
+                        "dim. Use markov(keep=True) or plain loops"
                     )
                 enum_dims[dim] = ordinal
                 enum_sites[dim] = msg.name

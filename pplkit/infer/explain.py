@@ -81,7 +81,8 @@ def _describe(fn: Any) -> str:
 
 
 def check_samples_fit_plates(structure: Trace, samples: dict[str, torch.Tensor]) -> None:
-    """Refuse samples of a local (plate) site drawn for another plate size than the model has now.
+    """Refuse samples of a local (plate) site drawn for another plate size than the model has now,
+    and samples whose shape is not the site's (a chain dim, a wrong site).
 
     A guide with local latents, or MCMC samples of them, describe the rows they were
     fitted on: predicting for 4 new rows with values for 10 old ones would otherwise
@@ -111,3 +112,21 @@ def check_samples_fit_plates(structure: Trace, samples: dict[str, torch.Tensor])
                     f"Predictive(model, posterior_samples={{k: v for k, v in samples.items() if k != '{name}'}})"
                     "(*new_args) draws the local sites afresh from the model"
                 )
+        site_shape = tuple(msg.value.shape)
+        if _without_leading_ones(tuple(draw_shape)) != _without_leading_ones(site_shape):
+            raise ValueError(
+                f"Predictive: posterior_samples['{name}'] has shape {tuple(value.shape)}, that is "
+                f"{value.shape[0]} samples of shape {tuple(draw_shape)}, but site '{name}' has values of shape "
+                f"{site_shape}. Give it shape {_samples_shape(site_shape)}; from MCMC, "
+                "mcmc.get_samples() (without group_by_chain=True) has it"
+            )
+
+
+def _without_leading_ones(shape: tuple[int, ...]) -> tuple[int, ...]:
+    while shape and shape[0] == 1:
+        shape = shape[1:]
+    return shape
+
+
+def _samples_shape(site_shape: tuple[int, ...]) -> str:
+    return "(num_samples," + "".join(f" {d}," for d in site_shape).rstrip(",") + ")"

@@ -29,57 +29,26 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable
 
 import torch
-from torch.distributions import constraints, transform_to
-from torch.utils._pytree import tree_flatten, tree_unflatten
 
 from ..params import current_param_store
-from ..runtime import Handler, Message, SiteKind
-from .compile_util import JitWarning, checks_off_while_tracing, compile_graph, why_not_traceable
+from .compile_util import JitWarning, checks_off_while_tracing, compile_graph, outside_pplkit, why_not_traceable
 from .elbo import ELBO, ELBOResult, Trace_ELBO
+from .jit_inputs import (
+    SupplyParams,
+    ValueChecksPass,
+    announce_params,
+    cuda_devices,
+    flatten_arguments,
+    structure_key,
+    unflatten_arguments,
+)
 from .random_draws import Draw, RecordDraws, SupplyDraws
+from .svi import _ParamNames
 from .trace_mean_field_elbo import TraceMeanField_ELBO
+from .traceenum_elbo import TraceEnum_ELBO
+from .tracegraph_elbo import TraceGraph_ELBO
 
-__all__ = ["CompiledLoss", "JitTraceMeanField_ELBO", "JitTrace_ELBO"]
-
-
-class _ParamsSeen(Handler):
-    """Collects the names of the params a run reads, in order."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.names: dict[str, None] = {}
-
-    def postprocess(self, msg: Message) -> None:
-        if msg.kind is SiteKind.PARAM:
-            self.names[msg.name] = None
-
-
-class _SupplyParams(Handler):
-    """Answer param reads with the given unconstrained tensors (graph inputs while tracing)."""
-
-    def __init__(self, values: dict[str, torch.Tensor]) -> None:
-        super().__init__()
-        self.values = values
-
-    def process(self, msg: Message) -> None:
-        if msg.kind is not SiteKind.PARAM or msg.done or msg.name not in self.values:
-            return
-        store = current_param_store()
-        constraint = store.constraint(msg.name)
-        init, _, event_dim = msg.args
-        msg.value = _constrained(self.values[msg.name], constraint)
-        # As the store's own read records them: plates subsample by event_dim.
-        msg.args = (init, constraint, store.event_dim(msg.name) if event_dim is None else event_dim)
-        msg.kwargs["constraint"] = constraint
-        msg.done = True
-
-
-def _constrained(unconstrained: torch.Tensor, constraint: constraints.Constraint) -> torch.Tensor:
-    if constraint is constraints.real:
-        return unconstrained
-    if constraint is constraints.positive:
-        return unconstrained.exp()
-    return transform_to(constraint)(unconstrained)
+__all__ = ["CompiledLoss", "JitTraceEnum_ELBO", "JitTraceGraph_ELBO", "JitTraceMeanField_ELBO", "JitTrace_ELBO"]
 
 
 @dataclass
@@ -100,27 +69,6 @@ class CompiledLoss:
     trace_seconds: float = 0.0
     compile_seconds: float = 0.0
     steps: int = field(default=0)
-
-
-def _structure_key(
-    model: Callable[..., Any], guide: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> tuple[Hashable, ...] | str:
-    """What a graph is specific to, or the reason there is no such key (an unhashable argument)."""
-    leaves, spec = tree_flatten((args, kwargs))
-    parts: list[Hashable] = [id(model), id(guide), id(current_param_store()), str(spec)]
-    for position, leaf in enumerate(leaves):
-        if isinstance(leaf, torch.Tensor):
-            parts.append((leaf.shape, leaf.dtype, leaf.device))
-            continue
-        try:
-            hash(leaf)
-        except TypeError:
-            return (
-                f"argument {position} of the model ({type(leaf).__name__}) is neither a tensor nor hashable, so "
-                "a compiled graph cannot tell when it changes; pass tensors, numbers or strings"
-            )
-        parts.append((type(leaf), leaf))
-    return tuple(parts)
 
 
 class _JitELBO(ELBO):
@@ -146,15 +94,17 @@ class _JitELBO(ELBO):
         grads: bool = False,
         terms: bool = False,
     ) -> ELBOResult:
-        key = _structure_key(model, guide, args, kwargs)
+        leaves, layout = flatten_arguments(args, kwargs)
+        key = structure_key(model, guide, leaves, layout)
         if isinstance(key, str):
             self._fall_back(key)
             return super().compute(model, guide, args, kwargs, grads=grads, terms=terms)
         entry = self._graphs.get(key)
         if isinstance(entry, CompiledLoss):
-            leaves = _current_leaves(entry)
-            if leaves is not None:
-                return self._compiled_step(entry, leaves, model, guide, args, kwargs, grads, terms)
+            params = _current_leaves(entry)
+            if params is not None:
+                data = [leaves[i] for i in entry.data_positions]
+                return self._compiled_step(entry, params, data, model, guide, args, kwargs, grads, terms)
             entry = None  # a param was replaced by one of another shape (a load): trace again
         if isinstance(entry, str):
             return super().compute(model, guide, args, kwargs, grads=grads, terms=terms)
@@ -169,7 +119,9 @@ class _JitELBO(ELBO):
     def _fall_back(self, reason: str) -> None:
         if reason not in self._warned:
             self._warned.add(reason)
-            warnings.warn(f"{type(self).__name__}: running the loss eagerly: {reason}", JitWarning, stacklevel=6)
+            warnings.warn(
+                f"{type(self).__name__}: running the loss eagerly: {reason}", JitWarning, stacklevel=outside_pplkit()
+            )
 
     # -- a compiled step ---------------------------------------------------------------------
 
@@ -177,6 +129,7 @@ class _JitELBO(ELBO):
         self,
         entry: CompiledLoss,
         leaves: list[torch.Tensor],
+        data: list[torch.Tensor],
         model: Callable[..., Any],
         guide: Callable[..., Any],
         args: tuple[Any, ...],
@@ -184,13 +137,8 @@ class _JitELBO(ELBO):
         grads: bool,
         terms: bool,
     ) -> ELBOResult:
-        from ..primitives import param
-
-        for name in entry.names:
-            param(name)  # as Pyro's JIT does: the handlers (SVI's among them) see every param the step uses
+        announce_params(entry.names)
         noise = [draw.draw() for draw in entry.draws]
-        flat, _ = tree_flatten((args, kwargs))
-        data = [flat[i] for i in entry.data_positions]
         with torch.no_grad():
             outputs = entry.graph(*leaves, *noise, *data)
         loss = outputs[0].item()
@@ -216,9 +164,9 @@ class _JitELBO(ELBO):
         from torch.fx.experimental.proxy_tensor import make_fx
 
         store = current_param_store()
-        devices = _cuda_devices(store, args, kwargs)
+        devices = cuda_devices(store, args, kwargs)
         # A probe run finds the params and the draws of a step whose params exist already.
-        seen, recorder = _ParamsSeen(), RecordDraws()
+        seen, recorder = _ParamNames(), RecordDraws()
         try:
             with torch.random.fork_rng(devices), torch.no_grad(), checks_off_while_tracing(), seen, recorder:
                 self._surrogate(model, guide, args, kwargs, want_terms=True)
@@ -228,9 +176,9 @@ class _JitELBO(ELBO):
             return f"the guide or model draws {recorder.unsupported}, whose noise cannot be drawn ahead of a graph"
         names = tuple(seen.names)
         leaves = [store.unconstrained(name) for name in names]
-        flat, spec = tree_flatten((args, kwargs))
+        flat, layout = flatten_arguments(args, kwargs)
         positions = tuple(i for i, leaf in enumerate(flat) if isinstance(leaf, torch.Tensor))
-        function = self._loss_function(model, guide, names, len(recorder.draws), flat, spec, positions)
+        function = self._loss_function(model, guide, names, len(recorder.draws), flat, layout, positions)
         with torch.random.fork_rng(devices):
             noise = [draw.draw() for draw in recorder.draws]
         inputs = [*(leaf.detach() for leaf in leaves), *noise, *(flat[i] for i in positions)]
@@ -249,7 +197,7 @@ class _JitELBO(ELBO):
             return entry
         start = time.perf_counter()
         with torch.no_grad():
-            entry.graph, entry.compiled = compile_graph(graph, inputs, stacklevel=7, guarded=False)
+            entry.graph, entry.compiled = compile_graph(graph, inputs, guarded=False)
         entry.compile_seconds = time.perf_counter() - start
         return entry
 
@@ -260,7 +208,7 @@ class _JitELBO(ELBO):
         names: tuple[str, ...],
         num_draws: int,
         flat: list[Any],
-        spec: Any,
+        layout: Any,
         positions: tuple[int, ...],
     ) -> Callable[..., tuple[torch.Tensor, ...]]:
         """The step as a pure function of tensors: ``(*params, *noise, *data) -> (loss, ll, kl, *grads)``."""
@@ -272,9 +220,9 @@ class _JitELBO(ELBO):
             values = list(flat)
             for position, tensor in zip(positions, data):
                 values[position] = tensor
-            args, kwargs = tree_unflatten(values, spec)
+            args, kwargs = unflatten_arguments(values, layout)
             supply = SupplyDraws(noise)
-            with _SupplyParams(dict(zip(names, params))), supply:
+            with SupplyParams(dict(zip(names, params))), supply, ValueChecksPass():
                 surrogate, parts, _ = self._surrogate(model, guide, args, kwargs, want_terms=True)
             if supply.used != len(noise):
                 raise RuntimeError(f"the step drew {supply.used} random tensors, its probe run {len(noise)}")
@@ -307,10 +255,10 @@ class _JitELBO(ELBO):
             noise = [draw.draw() for draw in entry.draws]
         params = [store.unconstrained(name).detach().requires_grad_() for name in entry.names]
         with torch.enable_grad(), checks_off_while_tracing():
-            with _SupplyParams(dict(zip(entry.names, params))), SupplyDraws(noise):
+            with SupplyParams(dict(zip(entry.names, params))), SupplyDraws(noise):
                 surrogate, _, _ = self._surrogate(model, guide, args, kwargs, want_terms=False)
             eager_grads = torch.autograd.grad(surrogate, params, allow_unused=True)
-        flat, _ = tree_flatten((args, kwargs))
+        flat, _ = flatten_arguments(args, kwargs)
         with torch.no_grad():
             outputs = entry.graph(*(p.detach() for p in params), *noise, *(flat[i] for i in entry.data_positions))
         value = float(surrogate.detach())
@@ -342,13 +290,6 @@ def _current_leaves(entry: CompiledLoss) -> list[torch.Tensor] | None:
     return leaves
 
 
-def _cuda_devices(store: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[int]:
-    """The CUDA devices whose generators a probe run must leave as it found them."""
-    flat, _ = tree_flatten((args, kwargs))
-    tensors = [t for t in flat if isinstance(t, torch.Tensor)] + [leaf for _, leaf in store.named_parameters()]
-    return sorted({t.device.index or 0 for t in tensors if t.device.type == "cuda"})
-
-
 class JitTrace_ELBO(_JitELBO, Trace_ELBO):
     """:class:`~pplkit.infer.Trace_ELBO` with the loss and its gradient compiled once per structure.
 
@@ -371,4 +312,27 @@ class JitTraceMeanField_ELBO(_JitELBO, TraceMeanField_ELBO):
     Example::
 
         svi = SVI(model, AutoNormal(model), Adam({"lr": 0.01}), JitTraceMeanField_ELBO())
+    """
+
+
+class JitTraceEnum_ELBO(_JitELBO, TraceEnum_ELBO):
+    """:class:`~pplkit.infer.TraceEnum_ELBO` (enumerated discrete sites summed out) compiled as JitTrace_ELBO is.
+
+    Example::
+
+        svi = SVI(config_enumerate(model), guide, Adam({"lr": 0.1}), JitTraceEnum_ELBO(max_plate_nesting=1))
+    """
+
+
+class JitTraceGraph_ELBO(_JitELBO, TraceGraph_ELBO):
+    """:class:`~pplkit.infer.TraceGraph_ELBO` compiled as JitTrace_ELBO is.
+
+    A guide site that cannot be reparameterised draws with noise that depends on its
+    parameters (``torch.bernoulli(probs)``, ``torch.normal(loc, scale)``), which no graph
+    can draw ahead: such a guide keeps the eager loss, with a JitWarning. So the graph
+    never holds a site with a baseline.
+
+    Example::
+
+        svi = SVI(model, guide, Adam({"lr": 0.01}), JitTraceGraph_ELBO())
     """

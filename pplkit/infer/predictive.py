@@ -60,6 +60,11 @@ class Predictive:
         return_sites: Collection[str] | None = (),
         parallel: bool = False,
     ) -> None:
+        if callable(posterior_samples) and getattr(posterior_samples, "__name__", None) == "get_samples":
+            raise TypeError(
+                "Predictive: posterior_samples= got the method get_samples itself; call it: "
+                "Predictive(model, posterior_samples=mcmc.get_samples())"
+            )
         if callable(posterior_samples) and not isinstance(posterior_samples, Mapping):
             # Predictive(model, guide, ...): a guide in the second place is unambiguous.
             if guide is not None:
@@ -69,6 +74,13 @@ class Predictive:
             raise ValueError(
                 "Predictive: give either guide= (to draw the latent sites from it) or posterior_samples= (to use "
                 "those draws), not both"
+            )
+        if posterior_samples is not None and not isinstance(posterior_samples, Mapping):
+            from_mcmc = hasattr(posterior_samples, "get_samples")
+            hint = "mcmc.get_samples()" if from_mcmc else "{'loc': tensor of shape (num_samples,)}"
+            raise TypeError(
+                f"Predictive: posterior_samples must be a dict of tensors by site name, e.g. {hint}; "
+                f"got {type(posterior_samples).__name__}"
             )
         posterior_samples = dict(posterior_samples or {})
         for name, value in posterior_samples.items():

@@ -3,7 +3,7 @@
 A compiled ELBO must not bake the guide's samples into its graph, and its loss should
 equal the eager loss for the same noise. So the torch calls that draw noise
 (``torch.empty(shape).normal_()`` inside ``Normal.rsample``, ``torch.rand`` inside
-``Uniform``, ``torch.randperm`` for a subsampled plate) are recorded once, in order,
+``Uniform``, a subsampled plate's indices) are recorded once, in order,
 as :class:`Draw` recipes. At each step the recipes run eagerly, in the same order and
 from the same generator as an eager step would, and :class:`SupplyDraws` hands their
 results to the traced program in place of the calls. With the same seed, a compiled
@@ -89,7 +89,7 @@ class RecordDraws(TorchFunctionMode):
 
     def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None) -> Any:
         kwargs = kwargs or {}
-        if func in _RANDOM:
+        if _is_random(func):
             self._record(func, args, kwargs)
         return func(*args, **kwargs)
 
@@ -116,7 +116,7 @@ class SupplyDraws(TorchFunctionMode):
 
     def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None) -> Any:
         kwargs = kwargs or {}
-        if func not in _RANDOM:
+        if not _is_random(func):
             return func(*args, **kwargs)
         if self.used >= len(self.noise):
             raise RuntimeError(
@@ -128,6 +128,11 @@ class SupplyDraws(TorchFunctionMode):
         if func in _FILLS:
             return args[0].copy_(value)
         return value
+
+
+def _is_random(func: Any) -> bool:
+    # ``pplkit.util.one_random_draw`` marks pplkit's own draws (a plate's subsample indices).
+    return func in _RANDOM or getattr(func, "pplkit_one_draw", False)
 
 
 def _name(func: Any) -> str:

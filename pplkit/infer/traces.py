@@ -55,6 +55,14 @@ def _check_guide(guide_trace: Trace) -> None:
             f"the guide observes site(s) {_names(observed)}. A guide describes only the latent variables; "
             "observe data in the model (sample(..., obs=data)) and remove obs= from the guide"
         )
+    for msg in guide_trace.nodes.values():
+        if msg.kind is SiteKind.FACTOR and "has_rsample" not in vars(msg.fn):
+            # Pyro's words first ("missing specification of has_rsample"), then the fix.
+            raise ValueError(
+                f"At guide site factor('{msg.name}', ...), missing specification of has_rsample: say whether "
+                f"the log factor comes from reparameterised sampling, e.g. factor('{msg.name}', log_factor, "
+                "has_rsample=True), or has_rsample=False for a discrete or other non-reparameterised draw"
+            )
 
 
 def _check_pairing(model_trace: Trace, guide_trace: Trace) -> None:

@@ -1,5 +1,5 @@
 """Numerical helpers at Pyro's paths (``pyro.ops``)."""
 
-from . import stats
+from . import indexing, stats
 
-__all__ = ["stats"]
+__all__ = ["indexing", "stats"]

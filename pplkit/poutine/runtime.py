@@ -9,7 +9,16 @@ import torch
 
 from ..handlers.escape import NonlocalExit
 from ..handlers.scale import mask
-from ..runtime import Message, SiteKind, apply_stack, default_process, get_handler_stack, iter_handlers
+from ..plate import plate
+from ..runtime import (
+    Message,
+    PlateFrame,
+    SiteKind,
+    apply_stack,
+    default_process,
+    get_handler_stack,
+    iter_handlers,
+)
 
 __all__ = [
     "Message",
@@ -19,6 +28,7 @@ __all__ = [
     "default_process_message",
     "effectful",
     "get_mask",
+    "get_plates",
 ]
 
 default_process_message = default_process
@@ -85,3 +95,38 @@ def get_mask() -> torch.Tensor | bool | None:
     for handler in iter_handlers(mask):
         combined = handler.mask if combined is None else combined & handler.mask
     return combined
+
+
+def get_plates() -> tuple[PlateFrame, ...]:
+    """The frames of the enclosing plates, outermost first, as a site there would record them.
+
+    As ``pyro.poutine.runtime.get_plates``::
+
+        with plate("data", 5):
+            [f.name for f in get_plates()]   # ['data']
+    """
+    return tuple(h.frame() for h in get_handler_stack() if isinstance(h, plate))
+
+
+class _DimAllocatorView:
+    """Pyro's ``_DIM_ALLOCATOR._stack``, read from the active plates (pplkit keeps no allocator).
+
+    Entry ``i`` names the plate that holds dim ``-1 - i`` (None for a free dim), so an
+    empty list means no plate holds a dim: what Pyro's tests check after an error.
+    """
+
+    @property
+    def _stack(self) -> list[str | None]:
+        held = {-1 - h.dim: h.name for h in get_handler_stack() if isinstance(h, plate) and h.dim is not None}
+        return [held.get(i) for i in range(max(held, default=-1) + 1)]
+
+
+_DIM_ALLOCATOR = _DimAllocatorView()
+
+
+def __getattr__(name: str) -> Any:
+    # ``_PYRO_STACK`` is per thread in pplkit, so it is looked up when read.
+    if name == "_PYRO_STACK":
+        return get_handler_stack()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+

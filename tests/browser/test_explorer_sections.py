@@ -58,6 +58,17 @@ def printed_and_picture(cell) -> tuple[str, list[str]]:
     return printed, texts
 
 
+# Where an element lies in the window: wholly inside it, below the notebook's toolbar and
+# above JupyterLab's status bar.
+FIRST_SCREEN = """(e) => {
+  const r = e.getBoundingClientRect();
+  const bar = document.querySelector(".jp-StatusBar, #jp-bottom-panel");
+  const bottom = bar ? bar.getBoundingClientRect().top : window.innerHeight;
+  return { top: Math.round(r.top), bottom: Math.round(r.bottom), window: Math.round(bottom),
+           inside: r.top >= 0 && r.bottom <= bottom + 1 && r.height > 0 };
+}"""
+
+
 def code_cell(page, starts_with: str):
     cells = page.locator(".jp-CodeCell")
     for i in range(cells.count()):
@@ -111,6 +122,11 @@ def test_explore_tutorial_sections_in_jupyterlab(serve_lab, page, lab_ui, tmp_pa
         page.wait_for_timeout(300)
         picture = ARTIFACTS / f"explorer-{width}x{height}.png"
         page.screenshot(path=str(picture))
+        # The pictures come first: the ELBO chart and the predictive check fill the first screen.
+        for selector in (".pplkit-elbo", ".pplkit-predictive-view svg"):
+            box = explorer.locator(selector).first.evaluate(FIRST_SCREEN)
+            if not box["inside"]:
+                problems.append(f"{width}x{height}: {selector} is not on the first screen: {box}")
         for i, root in enumerate([explorer, *page.locator(".pplkit-frozen-view").all()]):
             where = f"{width}x{height}, {'the explorer' if i == 0 else f'frozen picture {i}'}"
             texts = root.evaluate(MEASURE_TEXTS)

@@ -51,3 +51,30 @@ def test_calling_a_distribution_draws_a_sample():
 def test_kl_divergence_dispatches_to_torch():
     p, q = dist.Normal(0.0, 1.0), dist.Normal(1.0, 2.0)
     assert torch.allclose(dist.kl_divergence(p, q), torch.distributions.kl_divergence(p, q))
+
+
+def test_has_rsample_false_detaches_draws_and_the_elbo_uses_the_score_function():
+    import pplkit
+    from pplkit.infer import Trace_ELBO
+
+    d = dist.Normal(torch.tensor(0.0, requires_grad=True), 1.0)
+    assert d.has_rsample_(False) is d and not d.has_rsample
+    assert not pplkit.sample("z", d).requires_grad
+    with pytest.raises(ValueError, match="True or False"):
+        d.has_rsample_(1)
+
+    # Model and guide N(loc, 1) vs N(0, 1): the ELBO's gradient in loc is -loc either way, in expectation.
+    def model():
+        pplkit.sample("z", dist.Normal(0.0, 1.0))
+
+    def guide():
+        loc = pplkit.param("loc", torch.tensor(0.5))
+        pplkit.sample("z", dist.Normal(loc, 1.0).has_rsample_(False))
+
+    pplkit.set_rng_seed(1)
+    elbo, grads = Trace_ELBO(), []
+    for _ in range(1000):
+        loss = elbo.differentiable_loss(model, guide)
+        grads.append(torch.autograd.grad(loss, pplkit.get_param_store().unconstrained("loc"))[0])
+    g = torch.stack(grads)
+    assert abs(g.mean() - 0.5) < 4 * g.std() / 1000**0.5  # d(KL)/d(loc) = loc

@@ -94,3 +94,13 @@ def observed_names(**rule):
 )
 def test_block_combines_rules_as_pyro(rule, shown):
     assert observed_names(**rule) == shown
+
+
+def test_a_blocked_model_pickles_with_its_rule():
+    import pickle
+
+    from pplkit.handlers import block as block_handler
+
+    handler = block_handler(hide=["a"], expose_types=["param"])
+    restored = pickle.loads(pickle.dumps(handler))
+    assert restored._hides == handler._hides

@@ -52,7 +52,7 @@ def test_replaying_an_observed_site_as_latent_is_an_error():
         pplkit.sample("z", dist.Normal(0.0, 1.0))
 
     guide_tr = poutine.trace(observed_guide).get_trace()
-    with pytest.raises(ValueError, match="site 'z' is a latent sample site here but observed"):
+    with pytest.raises(RuntimeError, match="site 'z' is a latent sample site here but observed"):
         poutine.replay(latent_model, trace=guide_tr)()
 
 
@@ -81,3 +81,11 @@ def test_replay_with_params():
 def test_replay_needs_something_to_replay():
     with pytest.raises(ValueError, match="needs a trace"):
         poutine.replay(model)
+
+
+def test_a_value_for_the_model_slot_is_a_value_error_as_in_pyro():
+    from pplkit.handlers import mask
+
+    with pytest.raises(ValueError, match=r"mask: False is not callable.*mask\(mask=False\)"):
+        with mask(False):
+            pass

@@ -133,3 +133,20 @@ def test_pplkit_never_imports_arviz_and_names_the_extra_when_it_is_missing():
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert "pip install 'pplkit[arviz]'" in done.stdout
+
+
+def test_a_model_whose_discrete_sites_were_summed_out_gets_no_wrong_log_likelihood():
+    @pplkit.infer.config_enumerate
+    def mixture(data):
+        loc = pplkit.sample("loc", dist.Normal(0.0, 3.0))
+        with pplkit.plate("data", len(data)):
+            which = pplkit.sample("which", dist.Bernoulli(0.5))
+            pplkit.sample("x", dist.Normal(loc * (2.0 * which - 1.0), 1.0), obs=data)
+
+    mcmc = MCMC(NUTS(mixture), 20, 20, disable_progbar=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the short run's own diagnostics
+        mcmc.run(torch.tensor([-2.0, 2.1, 1.9]))
+    with pytest.warns(UserWarning, match=r"no log_likelihood group, because the discrete sites \['which'\]"):
+        idata = to_arviz(mcmc)
+    assert "log_likelihood" not in idata.groups() and "posterior" in idata.groups()

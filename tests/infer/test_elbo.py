@@ -284,3 +284,37 @@ def test_value_outside_the_support_names_the_site():
 
     with pytest.raises(ValueError, match="model site 'sigma'"):
         Trace_ELBO().loss(model, guide)
+
+
+def _model_standard_normal():
+    sample("z", dist.Normal(0.0, 1.0))
+
+
+@pytest.mark.parametrize("has_rsample", [True, False])
+def test_a_guide_factor_is_part_of_log_q(has_rsample):
+    # The guide is the prior, so log p - log q is 0 at every draw: the loss is the factor itself.
+    def guide():
+        z = sample("z", dist.Normal(param("loc", torch.tensor(0.0)), 1.0))
+        pplkit.factor("f", 0.5 + 0.0 * z, has_rsample=has_rsample)
+
+    assert Trace_ELBO().loss(_model_standard_normal, guide) == pytest.approx(0.5)
+
+
+def test_a_guide_factor_must_say_whether_it_is_reparameterised():
+    def guide():
+        sample("z", dist.Normal(0.0, 1.0))
+        pplkit.factor("f", torch.tensor(0.0))
+
+    with pytest.raises(ValueError, match=r"missing specification of has_rsample.*has_rsample=True"):
+        Trace_ELBO().loss(_model_standard_normal, guide)
+
+
+def test_an_enumerated_guide_site_under_trace_elbo_warns_that_it_is_sampled():
+    def guide():
+        sample("z", dist.Bernoulli(0.5), infer={"enumerate": "parallel"})
+
+    def model():
+        sample("z", dist.Bernoulli(0.3))
+
+    with pytest.warns(UserWarning, match="configured for enumeration: z.*use TraceEnum_ELBO"):
+        Trace_ELBO().loss(model, guide)

@@ -24,13 +24,19 @@ from pplkit.infer import (
     AutoMultivariateNormal,
     AutoNormal,
     JitTrace_ELBO,
+    JitTraceEnum_ELBO,
+    JitTraceGraph_ELBO,
     JitTraceMeanField_ELBO,
     NonFiniteLossError,
     Trace_ELBO,
+    TraceEnum_ELBO,
+    TraceGraph_ELBO,
     TraceMeanField_ELBO,
+    config_enumerate,
 )
 from pplkit.infer.compile_util import JitWarning
 from pplkit.infer.mcmc import JitWarning as McmcJitWarning
+from pplkit.nn import PyroModule, PyroSample
 from pplkit.optim import Adam, ClippedAdam
 from pplkit.params import use_param_store
 
@@ -110,6 +116,50 @@ def test_new_data_of_the_same_shape_goes_through_the_same_graph(grouped):
     assert len(grouped.elbo.compiled_losses) == 1
 
 
+X = torch.linspace(-2.0, 2.0, 200)
+Y = 1.0 + 2.0 * X + 0.5 * torch.randn(200, generator=torch.Generator().manual_seed(0))
+
+
+def subsampled_regression(x: torch.Tensor, y: torch.Tensor) -> None:
+    a = sample("a", dist.Normal(0.0, 10.0))
+    b = sample("b", dist.Normal(0.0, 10.0))
+    sigma = sample("sigma", dist.HalfNormal(5.0))
+    # 16 of 200: drawn with torch.unique and a top-up loop, which no graph can hold
+    with plate("data", len(x), subsample_size=16) as idx:
+        sample("obs", dist.Normal(a + b * x[idx], sigma), obs=y[idx])
+
+
+def test_a_subsampled_plate_draws_fresh_indices_ahead_of_the_graph():
+    guide = AutoNormal(subsampled_regression)
+    fitted = Fitted(JitTrace_ELBO(jit_options=TRACED_ONLY), subsampled_regression, guide, (X, Y))
+    assert_same(*fitted.both(Trace_ELBO(), 8))
+    first, second = fitted.both(Trace_ELBO(), 9)[1], fitted.both(Trace_ELBO(), 10)[1]
+    assert first[0] != second[0]
+
+
+class Network(PyroModule):
+    """A PyroModule whose weight prior is built once, with checks on, before any trace."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hidden = PyroModule[torch.nn.Linear](3, 3)
+        self.out = PyroModule[torch.nn.Linear](3, 1)
+        self.out.weight = PyroSample(dist.Normal(0.0, 1.0).expand([1, 3]).to_event(2))
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> None:
+        mean = self.out(torch.tanh(self.hidden(x))).squeeze(-1)
+        with plate("data", x.shape[0]):
+            sample("obs", dist.Normal(mean, 0.5), obs=y)
+
+
+def test_a_pyro_module_with_a_prebuilt_prior_compiles_with_its_torch_params():
+    inputs = torch.randn(30, 3, generator=torch.Generator().manual_seed(1))
+    network = Network()
+    fitted = Fitted(JitTrace_ELBO(jit_options=TRACED_ONLY), network, AutoNormal(network), (inputs, inputs.sum(-1)))
+    assert {"hidden.weight", "hidden.bias", "out.bias"} <= set(fitted.elbo.compiled_losses[0].names)
+    assert_same(*fitted.both(Trace_ELBO(), 11))
+
+
 def test_each_step_draws_fresh_noise(intro):
     with use_param_store(intro.store):
         losses = {intro.elbo.loss(intro.model, intro.guide, *intro.data) for _ in range(3)}
@@ -119,6 +169,38 @@ def test_each_step_draws_fresh_noise(intro):
 def test_the_mean_field_elbo_compiles_with_its_analytic_kl():
     fitted = Fitted(JitTraceMeanField_ELBO(jit_options=TRACED_ONLY), group_means_model, grouped_guide, (GROUP_DATA,))
     assert_same(*fitted.both(TraceMeanField_ELBO(), 5))
+
+
+def test_the_graph_elbo_compiles_a_reparameterised_guide():
+    fitted = Fitted(JitTraceGraph_ELBO(jit_options=TRACED_ONLY), group_means_model, grouped_guide, (GROUP_DATA,))
+    assert_same(*fitted.both(TraceGraph_ELBO(), 12))
+
+
+MIXTURE_DATA = torch.tensor([-1.3, -0.7, -1.1, 1.2, 1.9, 1.4, 2.2, 0.9])
+
+
+@config_enumerate
+def mixture(data: torch.Tensor) -> None:
+    weights = pplkit.param("weights", torch.tensor([0.4, 0.6]), constraint=constraints.simplex)
+    locs = pplkit.param("locs", torch.tensor([-1.0, 1.5]))
+    with plate("data", len(data)):
+        z = sample("z", dist.Categorical(weights))
+        sample("x", dist.Normal(locs[z], 0.8), obs=data)
+
+
+def no_guide(data: torch.Tensor) -> None:
+    pass
+
+
+def test_the_enumerated_elbo_compiles_a_mixtures_exact_marginal_likelihood():
+    elbo = JitTraceEnum_ELBO(max_plate_nesting=1, jit_options=TRACED_ONLY)
+    fitted = Fitted(elbo, mixture, no_guide, (MIXTURE_DATA,))
+    expected, got = fitted.both(TraceEnum_ELBO(max_plate_nesting=1), 13)
+    assert_same(expected, got)
+    with use_param_store(fitted.store):
+        weights, locs = fitted.store["weights"], fitted.store["locs"]
+    per_component = torch.distributions.Normal(locs, 0.8).log_prob(MIXTURE_DATA.unsqueeze(-1)) + weights.log()
+    assert got[0] == pytest.approx(-per_component.logsumexp(-1).sum().item(), rel=1e-5)
 
 
 def test_a_full_covariance_guide_compiles():
@@ -174,8 +256,11 @@ def test_a_model_that_cannot_be_compiled_runs_eagerly_with_one_warning(model, gu
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         losses = svi.run(3, torch.tensor(0.7))
-    messages = [str(w.message) for w in record if issubclass(w.category, JitWarning)]
-    assert len(messages) == 1 and reason in messages[0] and "eagerly" in messages[0]
+    jit_warnings = [w for w in record if issubclass(w.category, JitWarning)]
+    assert (
+        len(jit_warnings) == 1 and reason in str(jit_warnings[0].message) and "eagerly" in str(jit_warnings[0].message)
+    )
+    assert jit_warnings[0].filename == __file__  # the user's line, through svi.run's frames
     assert elbo.compiled_losses == [] and all(math.isfinite(x) for x in losses)
     assert McmcJitWarning is JitWarning  # one warning class, re-exported where MCMC had it
 

@@ -208,3 +208,68 @@ def test_infer_discrete_with_a_global_discrete_uses_all_groups():
     with pytest.raises(ValueError, match="temperature"):
         infer_discrete(model, temperature=0.5)
     assert not math.isnan(TraceEnum_ELBO(max_plate_nesting=2).loss(model, lambda data: None, data))
+
+
+def test_a_sampled_discrete_guide_site_gets_an_unbiased_score_function_gradient():
+    # z is sampled by the guide (not enumerated, not reparameterisable); y is summed out in
+    # the model. The mean gradient over many particles must be the exact ELBO's gradient.
+    x_obs = torch.tensor(0.7)
+    p_y = torch.tensor([[0.8, 0.2], [0.3, 0.7]])  # p(y | z)
+    locs = torch.tensor([-1.0, 1.0])
+
+    def model():
+        z = pplkit.sample("z", dist.Bernoulli(0.3)).long()
+        y = pplkit.sample("y", dist.Categorical(p_y[z]), infer={"enumerate": "parallel"})
+        pplkit.sample("x", dist.Normal(locs[y], 1.0), obs=x_obs)
+
+    def guide():
+        theta = pplkit.param("theta", torch.tensor(0.4))
+        pplkit.sample("z", dist.Bernoulli(logits=theta))
+
+    theta = torch.tensor(0.4, requires_grad=True)
+    q1 = torch.sigmoid(theta)
+    log_x_given_y = torch.distributions.Normal(locs, 1.0).log_prob(x_obs)
+    exact = 0.0
+    for z, (q_z, p_z) in enumerate([(1 - q1, 0.7), (q1, 0.3)]):
+        exact = exact + q_z * (math.log(p_z) + (p_y[z].log() + log_x_given_y).logsumexp(0) - q_z.log())
+    (exact_grad,) = torch.autograd.grad(-exact, theta)
+
+    pplkit.clear_param_store()
+    pplkit.set_rng_seed(0)
+    elbo = TraceEnum_ELBO(max_plate_nesting=0)
+    grads = []
+    for _ in range(1000):
+        loss = elbo.differentiable_loss(model, guide)
+        (g,) = torch.autograd.grad(loss, pplkit.get_param_store().unconstrained("theta"))
+        grads.append(g)
+    grads_t = torch.stack(grads)
+    standard_error = grads_t.std() / math.sqrt(len(grads))
+    assert abs(grads_t.mean() - exact_grad) < 4 * standard_error
+    assert elbo.loss(model, guide) == pytest.approx(-exact.item(), abs=1.5)  # one particle: near the ELBO
+
+
+def test_vectorized_particles_give_the_exact_marginal_when_nothing_is_sampled():
+    model = gmm(pplkit, dist)
+    weights, locs = torch.tensor([0.4, 0.6]), torch.tensor([-1.0, 1.5])
+    exact = -float(by_hand(weights, locs, DATA))
+    vectorized = TraceEnum_ELBO(max_plate_nesting=1, num_particles=5, vectorize_particles=True)
+    assert vectorized.loss(model, lambda data: None, DATA) == pytest.approx(exact, rel=1e-5)
+
+
+def test_vectorized_particles_average_a_sampled_global():
+    # loc is sampled by the guide (one value per particle); z is summed out in the model.
+    @config_enumerate
+    def model(data):
+        loc = pplkit.sample("loc", dist.Normal(0.0, 3.0))
+        with pplkit.plate("data", len(data)):
+            z = pplkit.sample("z", dist.Bernoulli(0.5))
+            pplkit.sample("x", dist.Normal(loc + 2.0 * z, 1.0), obs=data)
+
+    def guide(data):
+        pplkit.sample("loc", dist.Normal(0.0, 0.5))
+
+    pplkit.set_rng_seed(0)
+    many = TraceEnum_ELBO(max_plate_nesting=1, num_particles=4000, vectorize_particles=True).loss(model, guide, DATA)
+    pplkit.set_rng_seed(1)
+    looped = [TraceEnum_ELBO(max_plate_nesting=1).loss(model, guide, DATA) for _ in range(400)]
+    assert many == pytest.approx(sum(looped) / len(looped), rel=0.03)

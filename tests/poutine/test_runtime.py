@@ -101,3 +101,30 @@ def test_am_i_wrapped_and_get_mask():
         assert get_mask().tolist() == [True, False, False]
     with poutine.mask(mask=False):
         assert get_mask() is False
+
+
+def test_get_plates_lists_the_enclosing_plates_outermost_first():
+    from pplkit.poutine.runtime import get_plates
+
+    assert get_plates() == ()
+    with pplkit.plate("outer", 3):
+        with pplkit.plate("inner", 2, dim=-3):
+            frames = get_plates()
+            assert [(f.name, f.dim, f.size) for f in frames] == [("outer", -1, 3), ("inner", -3, 2)]
+            site_frames = poutine.trace(lambda: pplkit.sample("x", dist.Normal(0.0, 1.0))).get_trace()
+            assert frames == site_frames.nodes["x"].cond_indep_stack
+
+
+def test_the_dim_allocator_view_shows_held_dims_and_frees_them_on_error():
+    from pplkit.poutine import runtime
+
+    assert runtime._DIM_ALLOCATOR._stack == []
+    with pplkit.plate("a", 2, dim=-2):
+        assert runtime._DIM_ALLOCATOR._stack == [None, "a"]
+        assert runtime._PYRO_STACK[-1].name == "a"
+    try:
+        with pplkit.plate("b", 2):
+            raise KeyError("boom")
+    except KeyError:
+        pass
+    assert runtime._DIM_ALLOCATOR._stack == []

@@ -59,3 +59,52 @@ def test_block_messenger_hides_by_pyro_s_first_argument():
         pplkit.sample("b", dist.Normal(0.0, 1.0))
     assert list(t.trace.nodes) == ["b"]
     assert torch.is_tensor(t.trace.nodes["b"]["value"])
+
+
+def test_all_escape_and_discrete_escape_stop_at_new_latent_sites():
+    def model():
+        pplkit.sample("loc", dist.Normal(0.0, 1.0))
+        pplkit.sample("k", dist.Bernoulli(0.5))
+        pplkit.sample("y", dist.Normal(0.0, 1.0), obs=torch.tensor(0.0))
+
+    from pplkit.poutine.util import all_escape, discrete_escape
+
+    tr = poutine.trace(model).get_trace()
+    seen = poutine.Trace()
+    assert all_escape(seen, tr.nodes["loc"]) and all_escape(seen, tr.nodes["k"])
+    assert not all_escape(seen, tr.nodes["y"])  # observed
+    assert discrete_escape(seen, tr.nodes["k"]) and not discrete_escape(seen, tr.nodes["loc"])
+    assert not all_escape(tr, tr.nodes["loc"])  # already in the partial trace
+
+
+def test_block_plate_draws_a_global_inside_a_plate():
+    from pplkit.poutine.plate_messenger import block_plate
+
+    def model():
+        with pplkit.plate("data", 4):
+            with block_plate("data"):
+                scale = pplkit.sample("scale", dist.LogNormal(0.0, 1.0))
+            with block_plate(dim=-1):
+                pplkit.sample("other", dist.Normal(0.0, 1.0))
+            pplkit.sample("x", dist.Normal(0.0, scale))
+
+    tr = poutine.trace(model).get_trace()
+    assert tr.nodes["scale"].value.shape == () and tr.nodes["scale"].cond_indep_stack == ()
+    assert tr.nodes["other"].cond_indep_stack == ()
+    assert tr.nodes["x"].value.shape == (4,) and [f.name for f in tr.nodes["x"].cond_indep_stack] == ["data"]
+
+
+def test_block_plate_without_that_plate_says_which_plates_there_are():
+    import pytest
+
+    from pplkit.poutine.plate_messenger import block_plate
+
+    with pplkit.plate("rows", 2):
+        with pytest.raises(ValueError, match=r"block_plate matched 0 messengers.*\['rows'\]"):
+            with block_plate("cols"):
+                pass
+        with block_plate("cols", strict=False):
+            assert pplkit.poutine.runtime.get_plates()[0].name == "rows"
+    with pytest.raises(ValueError, match="exactly one of name= or dim="):
+        with block_plate():
+            pass

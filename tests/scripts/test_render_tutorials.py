@@ -8,6 +8,7 @@ tutorial's cells or pplkit's sources change without a new render.
 
 from __future__ import annotations
 
+import doctest
 import importlib.util
 import json
 import re
@@ -140,3 +141,8 @@ def test_a_changed_cell_or_source_makes_the_outputs_stale(tmp_path):
         "its cells changed since it was rendered",
         "pplkit's or the widgets' sources changed since it was rendered",
     ]
+
+
+def test_the_scripts_examples_run():
+    result = doctest.testmod(render_tutorials)
+    assert result.attempted > 0 and result.failed == 0

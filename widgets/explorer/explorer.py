@@ -49,6 +49,11 @@ from .fitting import AUTOGUIDES, FitRequest, FitResult, fit, reference_samples
 
 __all__ = ["ModelExplorer"]
 
+# At 1280x720 the header, the ELBO chart and the predictive check share the first screen:
+# a 600 px chart (230 px of plot) and panels this tall leave room for the legend and ticks.
+CHART_WIDTH = "610px"
+PREDICTIVE_PANEL_HEIGHT = 150
+
 PlotFn = Callable[[PlotGrid, Draws], None]
 
 
@@ -135,22 +140,22 @@ class ModelExplorer(StaticPicture, W.VBox):
             self.controls[name] = LatentSiteControls(name, msg.fn, self._on_change, adjustable=not random_parents,
                                                      prior_draws=draws)
         self.guide_choice = W.Dropdown(options=list(self.guides), value=guide, description="guide",
-                                       layout=W.Layout(width="320px"), style={"description_width": "48px"})
+                                       layout=W.Layout(width="256px"), style={"description_width": "48px"})
         self.guide_choice.add_class("pplkit-guide")
         self.steps = W.BoundedIntText(value=num_steps, min=1, max=1_000_000, description="steps",
-                                      layout=W.Layout(width="150px"), style={"description_width": "44px"})
+                                      layout=W.Layout(width="104px"), style={"description_width": "44px"})
         self.lr = W.FloatLogSlider(value=lr, base=10, min=-4, max=0, step=0.05, description="lr",
-                                   continuous_update=False, readout_format=".2g", layout=W.Layout(width="250px"),
+                                   continuous_update=False, readout_format=".2g", layout=W.Layout(width="170px"),
                                    style={"description_width": "28px"})
         self.reference = W.Checkbox(value=reference, description="NUTS reference", indent=False,
-                                    layout=W.Layout(width="140px"))
+                                    layout=W.Layout(width="128px"))
         for control in (self.guide_choice, self.steps, self.lr, self.reference):
             control.observe(lambda _: self._on_change(), names=["value"])
         self.stop_button = W.Button(description="Stop", icon="stop", tooltip="Stop the fit after its current step",
-                                    layout=W.Layout(width="80px"))
+                                    layout=W.Layout(width="auto"))
         self.stop_button.on_click(lambda _: self.stop())
         self.refit_button = W.Button(description="Re-fit", icon="refresh", tooltip="Fit the current settings again",
-                                     layout=W.Layout(width="90px"))
+                                     layout=W.Layout(width="auto"))
         self.refit_button.on_click(lambda _: self.start())
 
     def _build_views(self) -> None:
@@ -170,6 +175,8 @@ class ModelExplorer(StaticPicture, W.VBox):
         header = W.HBox([self.guide_choice, self.steps, self.lr, self.reference, buttons],
                         layout=W.Layout(flex_flow="row wrap", align_items="center"))
         # Rows that wrap: side by side on a wide notebook, one under the other on a narrow one.
+        # The pictures come first: at 1280x720 the first screen holds the compact header, the
+        # ELBO chart and the predictive check; the graph and the per-site controls follow.
         site_controls = W.VBox([W.HTML("<b>Priors and interventions</b>")]
                                + [c for c in self.controls.values() if isinstance(c, LatentSiteControls)]
                                + [W.HTML("<b>Data</b>")]
@@ -177,13 +184,15 @@ class ModelExplorer(StaticPicture, W.VBox):
                                + [self.changes],
                                layout=W.Layout(flex="0 0 330px", width="330px"))
         site_controls.add_class("pplkit-explorer-controls")
-        self.chart.layout = W.Layout(flex="0 0 auto")
-        views = W.VBox([self.model_view, self.chart, self.predictive],
-                       layout=W.Layout(flex="1 1 520px", min_width="400px"))
+        self.chart.layout = W.Layout(flex=f"0 1 {CHART_WIDTH}", max_width=CHART_WIDTH)
+        self.predictive.layout = W.Layout(flex="1 1 620px")
+        self.model_view.layout = W.Layout(flex="1 1 520px", min_width="400px")
         self.marginals.layout = W.Layout(flex="1 1 560px")
         self.correlations.layout = W.Layout(flex="0 1 320px")
         wrap = {"flex_flow": "row wrap", "align_items": "flex-start"}
-        super().__init__([header, W.HBox([site_controls, views], layout=W.Layout(**wrap)),
+        pictures = W.HBox([self.chart, self.predictive], layout=W.Layout(**wrap))
+        pictures.add_class("pplkit-explorer-pictures")
+        super().__init__([header, pictures, W.HBox([self.model_view, site_controls], layout=W.Layout(**wrap)),
                           W.HBox([self.marginals, self.correlations], layout=W.Layout(**wrap))])
         self.add_class("pplkit-explorer")
 
@@ -297,7 +306,7 @@ class ModelExplorer(StaticPicture, W.VBox):
         return stack_svgs(pictures)
 
     def _predictive_svg(self, draws: Draws) -> str:
-        fig = PlotGrid()
+        fig = PlotGrid(panel_height=PREDICTIVE_PANEL_HEIGHT)
         try:
             self.plot(fig, draws)
             self.plot_error = None

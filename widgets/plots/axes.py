@@ -1,10 +1,11 @@
 """A chart's axes, decided once in Python: the static SVG draws from them and the browser is sent them.
 
 The rules (which scale, which range, which ticks and how they are labelled, which points
-are off the scale) live here only. The browser view receives :meth:`YAxis.describe` /
-:func:`x_axis` as plain JSON and only draws it: it maps a value to a position with the
-description's ``transform`` (``"linear"``, or ``"symlog"`` with its ``center`` and
-``gap``) and writes the ``labels`` it was given.
+are off the scale) live here only. The ELBO chart's view receives :func:`describe_panel`
+(built from :meth:`YAxis.describe` and :func:`x_axis`) as plain JSON and only draws it: it
+maps a value to a position with the description's ``transform`` (``"linear"``, or
+``"symlog"`` with its ``center`` and ``gap``) and writes the ``labels`` it was given. The
+parameter trajectories' view receives :func:`describe_line` per line.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from .svgplot import format_tick, readable_ticks
+from .svgplot import format_tick, limits, readable_ticks
 
-__all__ = ["YAxis", "describe_panel", "format_value", "off_scale_points", "x_axis", "x_fraction", "y_fraction"]
+__all__ = ["YAxis", "describe_line", "describe_panel", "format_value", "off_scale_points", "x_axis", "x_fraction",
+           "y_fraction"]
 
 
 def format_value(value: float) -> str:
@@ -34,6 +36,29 @@ def x_axis(lo: float, hi: float, count: int = 5) -> dict[str, Any]:
     """
     ticks = readable_ticks(lo, hi, count, at_least=2, digits=5)
     return {"lo": lo, "hi": hi, "ticks": ticks, "labels": [format_value(t) for t in ticks]}
+
+
+def describe_line(label: str, values: Sequence[float]) -> dict[str, Any]:
+    """A small multiple's scale: its range (5% beyond the values) and the labels at its top and bottom.
+
+    The parameter-trajectory view prints ``top`` and ``bottom`` beside each line, and its
+    title with the latest value; the static picture prints the same.
+
+    Example::
+
+        d = describe_line("loc", [1.0, 2.0, 3.0])
+        d["title"], d["top"], d["bottom"]   # ('loc = 3', '3.1', '0.9')
+    """
+    # Sent with every update of the trajectories, from the training thread: the built-in
+    # min and max first, the finite-only ``limits`` only when a value is not finite.
+    low, high = (min(values), max(values)) if len(values) else (math.nan, math.nan)
+    if math.isfinite(low) and math.isfinite(high) and high > low:
+        lo, hi = low - (high - low) * 0.05, high + (high - low) * 0.05
+    else:
+        lo, hi = limits(values, pad=0.05)
+    last = next((v for v in reversed(values) if math.isfinite(v)), None)
+    title = f"{label} = {format_tick(last) if last is not None else '–'}"
+    return {"title": title, "lo": lo, "hi": hi, "top": format_tick(hi), "bottom": format_tick(lo)}
 
 
 def describe_panel(name: str, title: str, values: Sequence[float], xlim: tuple[float, float], scale: str,

@@ -16,7 +16,10 @@ in those traits once a second instead.
 
 The y axis shows the whole descent: "symlog" (the default) is linear within the
 noise of the final level and logarithmic beyond it, "linear" spans every point, and
-"zoom" fits the last 90% of the run and marks the points above it.
+"zoom" fits the last 90% of the run and marks the points above it. These rules live in
+:mod:`widgets.plots.axes` only: the chart describes each panel's axes (:meth:`ElboChart.describe_axes`),
+sends the description with each batch and in the ``axes`` trait, and both the browser view and
+the static picture draw that description.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 // Parameter trajectories: one small line chart per parameter element.
 // Each chart has its own y scale, printed beside it (top and bottom values), so a small
-// wobble on a fine scale is not mistaken for a swing.
+// wobble on a fine scale is not mistaken for a swing. The scales (range, labels, title)
+// are decided in the kernel (widgets/plots/axes.py describe_line, the `scales` trait),
+// as for the static picture; this view only draws them.
 // Hooks for tests: .pk-traj-cell[data-name] holds one chart, its polyline data-n the points drawn.
 
 const NS = "http://www.w3.org/2000/svg";
@@ -19,13 +21,6 @@ function floats(value) {
   return new Float64Array(0);
 }
 
-function fmt(v) {
-  if (!isFinite(v)) return "\u2013";
-  const a = Math.abs(v);
-  if (a !== 0 && (a >= 1e5 || a < 1e-3)) return v.toExponential(2);
-  return Number(v.toPrecision(4)).toString();
-}
-
 function render({ model, el }) {
   const box = document.createElement("div");
   box.className = "pplkit-trajectories";
@@ -41,6 +36,7 @@ function render({ model, el }) {
     const xs = floats(model.get("steps"));
     const values = model.get("values") || {};
     const hidden = model.get("hidden");
+    const scales = model.get("scales") || {};
     const prefix = model.get("prefix") || "";
     head.textContent = names.length
       ? `parameters${prefix ? ` ${prefix}*` : ""} (constrained values)` +
@@ -50,25 +46,23 @@ function render({ model, el }) {
     const x0 = xs.length ? xs[0] : 0, x1 = xs.length ? xs[xs.length - 1] : 1;
     names.forEach((name, i) => {
       const ys = floats(values[name]);
-      let lo = Infinity, hi = -Infinity;
-      for (const y of ys) if (isFinite(y)) { lo = Math.min(lo, y); hi = Math.max(hi, y); }
-      if (!isFinite(lo)) { lo = 0; hi = 1; }
-      if (hi === lo) { lo -= Math.abs(lo) * 0.05 || 0.5; hi += Math.abs(hi) * 0.05 || 0.5; }
-      else { const m = (hi - lo) * 0.05; lo -= m; hi += m; }
+      const described = scales[name];
+      if (!described) return;  // lines and scales travel in one message; a line without one waits
+      const { lo, hi } = described;
       const cell = document.createElement("div");
       cell.className = "pk-traj-cell";
       cell.dataset.name = name;
       const label = document.createElement("div");
       label.className = "pk-traj-label";
-      label.textContent = `${name.slice(prefix.length)} = ${ys.length ? fmt(ys[ys.length - 1]) : "\u2013"}`;
-      label.title = `${name}: ${fmt(lo)} .. ${fmt(hi)}`;
+      label.textContent = described.title;
+      label.title = `${name}: ${described.bottom} .. ${described.top}`;
       const row = document.createElement("div");
       row.className = "pk-traj-row";
       const scale = document.createElement("div");
       scale.className = "pk-traj-scale";
       const top = document.createElement("span"), bottom = document.createElement("span");
-      top.textContent = fmt(hi);
-      bottom.textContent = fmt(lo);
+      top.textContent = described.top;
+      bottom.textContent = described.bottom;
       scale.append(top, bottom);
       const svg = document.createElementNS(NS, "svg");
       svg.setAttribute("viewBox", `0 0 ${CW} ${CH}`);

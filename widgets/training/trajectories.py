@@ -23,6 +23,7 @@ import anywidget
 import torch
 import traitlets
 
+from ..plots.axes import describe_line
 from ..plots.display import StaticPicture
 from ..plots.svgplot import SvgFigure, limits, palette
 from .history import Decimator, check_max_points
@@ -56,6 +57,10 @@ class ParamTrajectories(StaticPicture, anywidget.AnyWidget):
     values = traitlets.Dict(value_trait=traitlets.Bytes(), help="Each line's values (float64 bytes).").tag(sync=True)
     hidden = traitlets.Int(0, help="Parameter elements left out beyond max_series.").tag(sync=True)
     prefix = traitlets.Unicode("", help="The start all names share (e.g. 'AutoNormal.'), shown once.").tag(sync=True)
+    scales = traitlets.Dict(
+        help="Each line's title, range and the labels at its top and bottom (widgets.plots.axes.describe_line); "
+             "the view and the static picture both draw them."
+    ).tag(sync=True)
 
     def __init__(self, max_series: int = 12, max_points: int = 200, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -81,6 +86,7 @@ class ParamTrajectories(StaticPicture, anywidget.AnyWidget):
             self._published_at = -MIN_INTERVAL
             with self.hold_sync():
                 self.names, self.steps, self.values, self.hidden, self.prefix = [], b"", {}, 0, ""
+                self.scales = {}
 
     def record(self, step: int, params: Iterable[tuple[str, torch.Tensor]] | dict[str, torch.Tensor]) -> None:
         """Add one sample of the (constrained) param values; send the lines if the view has drawn the last ones."""
@@ -122,12 +128,14 @@ class ParamTrajectories(StaticPicture, anywidget.AnyWidget):
         self._published_at = time.monotonic()
         if self._viewed:  # before sending: the ack may come back before this thread runs on
             self._awaiting_ack_since = self._published_at
+        prefix = _shared_prefix(labels)
         with self.hold_sync():
             self.names = labels
-            self.prefix = _shared_prefix(labels)
+            self.prefix = prefix
             self.hidden = self._hidden
             self.steps = array("d", xs).tobytes()
             self.values = {label: array("d", y).tobytes() for label, y in zip(labels, ys)}
+            self.scales = {label: describe_line(label[len(prefix):], y) for label, y in zip(labels, ys)}
 
     def series(self) -> dict[str, list[float]]:
         """The lines as drawn: label -> values (bucket means once there are many samples)."""
@@ -147,9 +155,14 @@ class ParamTrajectories(StaticPicture, anywidget.AnyWidget):
         if not lines:
             fig.text(8, 30, "no parameter samples yet")
         for i, (label, ys) in enumerate(lines.items()):
+            scale = describe_line(label[len(self.prefix):], ys)
             left, top = (i % cols) * cell_w + 46, (i // cols) * cell_h + 18
-            ax = fig.axes((left, top, cell_w - 60, cell_h - 40), xlim=limits(xs, pad=0.0), ylim=limits(ys))
-            ax.frame(title=f"{label[len(self.prefix):]} = {ys[-1]:.3g}", ticks=2)
+            box = (left, top, cell_w - 60, cell_h - 40)
+            ax = fig.axes(box, xlim=limits(xs, pad=0.0), ylim=(scale["lo"], scale["hi"]))
+            fig.add(f'<rect x="{left}" y="{top}" width="{box[2]}" height="{box[3]}" fill="none" stroke="#ccc"/>')
+            fig.text(left, top - 5, scale["title"], cls="title")
+            fig.text(left - 4, top + 12, scale["top"], anchor="end", cls="tick")
+            fig.text(left - 4, top + box[3], scale["bottom"], anchor="end", cls="tick")
             ax.line(xs, ys, palette(i), width=1.3)
         return fig.to_svg()
 

@@ -5,7 +5,8 @@
 ``AutoLowRankMultivariateNormal`` (one packed vector of all latents),
 ``AutoIAFNormal`` (a normalizing flow over that vector), ``AutoStructured`` (a chosen
 conditional per site, sites shifted by others), ``AutoLaplaceApproximation``
-and ``AutoGuideList`` (parts for parts of the model).
+and ``AutoGuideList`` (parts for parts of the model); ``AutoDiscreteParallel`` for
+discrete sites, enumerated by ``TraceEnum_ELBO``.
 Each is called like the model and returns a dict of constrained samples; each has ``median()`` and ``quantiles(qs)``.
 """
 
@@ -13,6 +14,7 @@ from .base import AutoGuide, LatentSite
 from .continuous import AutoContinuous
 from .delta import AutoDelta
 from .diagonal_normal import AutoDiagonalNormal
+from .discrete_parallel import AutoDiscreteParallel
 from .guide_list import AutoCallable, AutoGuideList
 from .iaf_normal import AutoIAFNormal
 from .initialization import (
@@ -35,6 +37,7 @@ __all__ = [
     "AutoContinuous",
     "AutoDelta",
     "AutoDiagonalNormal",
+    "AutoDiscreteParallel",
     "AutoGuide",
     "AutoGuideList",
     "AutoIAFNormal",

@@ -19,6 +19,7 @@ value, as Pyro's modules do.
 from __future__ import annotations
 
 import threading
+import weakref
 from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
@@ -122,6 +123,17 @@ class AutoGuide(PyroModule):
         self._param_slots_known = False
         # Set by AutoGuideList while this guide runs as one of its parts: the list's plates, made once.
         self._shared_plates: dict[str, plate] | None = None
+        self._parent: tuple[AutoGuide, ...] = ()  # the list holding this part (a tuple: not a submodule)
+
+    @property
+    def master(self) -> weakref.ReferenceType[AutoGuide] | None:
+        """As Pyro's: None for a guide of its own, else a reference to the outermost list it is part of."""
+        if not self._parent:
+            return None
+        top = self._parent[0]
+        while top._parent:
+            top = top._parent[0]
+        return weakref.ref(top)
 
     def __getstate__(self) -> dict[str, Any]:
         # torch.save pickles the guide: a lock cannot be pickled, and a fresh one does the same job.
@@ -146,16 +158,19 @@ class AutoGuide(PyroModule):
 
     def __call__(self, *args: Any, **kwargs: Any) -> dict[str, torch.Tensor]:
         """Draw one sample of every latent site; returns ``{name: constrained value}``."""
-        if self.prototype_trace is None:
-            self._setup(args, kwargs)
-        if not self.sites:
-            return {}
-        if not self._params_in_sync():
-            with _AdoptGuideParams(self):
-                result = self.forward(*args, **kwargs)
-            self._param_slots_known = True
-            return result
-        return self.forward(*args, **kwargs)
+        # In the module's call context, as any PyroModule: a subclass's own nn.Parameters and
+        # PyroParams read in forward() become params SVI trains.
+        with self._pyro_context:
+            if self.prototype_trace is None:
+                self._setup(args, kwargs)
+            if not self.sites:
+                return {}
+            if not self._params_in_sync():
+                with _AdoptGuideParams(self):
+                    result = self.forward(*args, **kwargs)
+                self._param_slots_known = True
+                return result
+            return self.forward(*args, **kwargs)
 
     def call(self, *args: Any, **kwargs: Any) -> tuple[torch.Tensor, ...]:
         """The guide's sample as a tuple sorted by site name, as Pyro's (for ``torch.jit`` tracing)."""
@@ -178,6 +193,8 @@ class AutoGuide(PyroModule):
 
     def _hold_param(self, name: str, leaf: torch.nn.Parameter) -> None:
         """Register ``leaf`` in the module tree at its path below the prefix (``locs.a``, ``loc``)."""
+        if any(held is leaf for held in self.parameters()):
+            return  # held already: a subclass's own Parameter or PyroParam (one tensor, one place, for torch.jit)
         path = name[len(self.prefix) + 1 :].split(".")
         owner: torch.nn.Module = self
         for part in path[:-1]:

@@ -72,8 +72,18 @@ class AutoGuideList(AutoGuide):
         super().__init__(model, create_plates=create_plates)
         self._parts: list[AutoGuide] = []
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # As in Pyro, `guides.custom = SomeGuide(model)` adds a part named "custom".
+        if isinstance(value, AutoGuide) and "_parts" in self.__dict__ and not name.startswith("_"):
+            self._add_part(name, value)
+        else:
+            super().__setattr__(name, value)
+
     def append(self, part: AutoGuide | Callable[..., Any]) -> None:
         """Add a guide for part of the model; no two parts may sample the same site."""
+        self._add_part(str(len(self._parts)), part)
+
+    def _add_part(self, name: str, part: AutoGuide | Callable[..., Any]) -> None:
         if not isinstance(part, AutoGuide):
             part = AutoCallable(self.model, part)
         if any(part is p for p in self._parts) or part._pyro_name != type(part).__name__:
@@ -83,7 +93,8 @@ class AutoGuideList(AutoGuide):
                 f"{type(part).__name__} has already run, so its params are named {part.prefix}.*; append a fresh "
                 "guide, whose params are then named after its place in the list"
             )
-        self.add_module(str(len(self._parts)), part)  # renames the part: AutoGuideList.<i>
+        self.add_module(name, part)  # renames the part: AutoGuideList.<name>
+        part._parent = (self,)
         self._parts.append(part)
 
     def add(self, part: AutoGuide | Callable[..., Any]) -> None:
@@ -117,17 +128,18 @@ class AutoGuideList(AutoGuide):
             self.prototype_trace = tracer.trace
 
     def __call__(self, *args: Any, **kwargs: Any) -> dict[str, torch.Tensor]:
-        if self.prototype_trace is None:
-            self._setup(args, kwargs)
-        plates = self._create_plates(args, kwargs)
-        result: dict[str, torch.Tensor] = {}
-        for part in self._parts:
-            part._shared_plates = plates
-            try:
-                result.update(part(*args, **kwargs))
-            finally:
-                part._shared_plates = None
-        return result
+        with self._pyro_context:  # shared with the parts: PyroSamples are drawn once per call
+            if self.prototype_trace is None:
+                self._setup(args, kwargs)
+            plates = self._create_plates(args, kwargs)
+            result: dict[str, torch.Tensor] = {}
+            for part in self._parts:
+                part._shared_plates = plates
+                try:
+                    result.update(part(*args, **kwargs))
+                finally:
+                    part._shared_plates = None
+            return result
 
     forward = __call__
 

@@ -61,9 +61,8 @@ class MCMC:
         disable_validation: bool = True,
     ) -> None:
         if not isinstance(kernel, HMC):
-            raise TypeError(
-                f"MCMC needs an HMC or NUTS kernel, e.g. MCMC(NUTS(model), ...); got {type(kernel).__name__}"
-            )
+            got = f"the class {kernel.__name__}" if isinstance(kernel, type) else type(kernel).__name__
+            raise TypeError(f"MCMC needs an HMC or NUTS kernel, e.g. MCMC(NUTS(model), ...); got {got}")
         warmup_steps = num_samples if warmup_steps is None else warmup_steps
         for name, value, least in (
             ("num_samples", num_samples, 1),
@@ -71,9 +70,9 @@ class MCMC:
             ("num_chains", num_chains, 1),
         ):
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
-                raise ValueError(f"{name} must be an int >= {least}, got {value!r}")
+                raise ValueError(f"MCMC: {name} must be an int >= {least}, got {value!r}")
         if chain_method not in CHAIN_METHODS:
-            raise ValueError(f"chain_method must be one of {CHAIN_METHODS}, got {chain_method!r}")
+            raise ValueError(f"MCMC: chain_method must be one of {CHAIN_METHODS}, got {chain_method!r}")
         if initial_params is not None and num_chains > 1:
             for site, start in initial_params.items():
                 shape = tuple(torch.as_tensor(start).shape)

@@ -52,6 +52,14 @@ class EnumeratedLogJoint:
 
     It stands in for ``scoring.LogDensitySum`` in the potential's scoring handler:
     ``terms`` takes the transforms' log-Jacobians, :meth:`add_site` each scored site.
+
+    Example::
+
+        log_joint = EnumeratedLogJoint()
+        for msg in trace(plan.wrap(model)).get_trace(data).nodes.values():
+            if msg.kind is SiteKind.SAMPLE:
+                log_joint.add_site(msg)
+        log_joint.sum()   # log p(locs, data), the assignments summed out
     """
 
     def __init__(self) -> None:
@@ -78,6 +86,13 @@ def plan_enumeration(prototype: Trace, max_plate_nesting: int | None) -> Enumera
         ValueError: naming the site, for a discrete site that cannot be enumerated (infinite
             support, or enumeration turned off or sequential), or a ``max_plate_nesting``
             smaller than the model's plates.
+
+    Example::
+
+        prototype = trace(model).get_trace(data)       # a mixture: "which" in plate "data"
+        plan = plan_enumeration(prototype, max_plate_nesting=None)
+        plan.site_names, plan.first_available_dim      # ("which",), -2
+        trace(plan.wrap(model)).get_trace(data).nodes["which"].value.shape   # (2, 1)
     """
     discrete = [
         msg
@@ -97,7 +112,8 @@ def plan_enumeration(prototype: Trace, max_plate_nesting: int | None) -> Enumera
     elif isinstance(max_plate_nesting, bool) or not isinstance(max_plate_nesting, int) or max_plate_nesting < nesting:
         deepest = next(m for m in prototype.nodes.values() if _plate_nesting_of(m) == nesting)
         raise ValueError(
-            f"max_plate_nesting={max_plate_nesting!r}, but site '{deepest.name}' is {nesting} plate dims deep; the "
+            f"max_plate_nesting={max_plate_nesting!r}, but site '{deepest.name}' sits in {nesting} nested plate "
+            f"{'dim' if nesting == 1 else 'dims'}; the "
             f"discrete sites' enumeration dims must sit left of every plate. Pass max_plate_nesting={nesting} "
             "(or leave it out: pplkit then counts the plates)"
         )

@@ -45,11 +45,11 @@ class Transition:
     energy: float = 0.0  # the Hamiltonian at the start, after the momentum was drawn (for E-BFMI)
 
 
-def _check_positive(name: str, value: Any, integer: bool = False) -> None:
+def _check_positive(kernel: str, name: str, value: Any, integer: bool = False) -> None:
     kind = int if integer else (int, float)
     if isinstance(value, bool) or not isinstance(value, kind) or not value > 0 or not math.isfinite(value):
         what = "a positive int" if integer else "a positive number"
-        raise ValueError(f"{name} must be {what}, got {value!r}")
+        raise ValueError(f"{kernel}: {name} must be {what}, got {value!r}")
 
 
 class HMC:
@@ -104,24 +104,31 @@ class HMC:
         max_plate_nesting: int | None = None,
     ) -> None:
         name = type(self).__name__
-        if (model is None) == (potential_fn is None):
-            raise ValueError(f"{name} needs either a model or a potential_fn (and not both)")
+        if model is None and potential_fn is None:
+            raise ValueError(
+                f"{name} got no model: pass the model function itself, {name}(model), not the result of calling "
+                f"it, {name}(model(data)) (the data go to mcmc.run(data)); or give potential_fn="
+            )
+        if model is not None and potential_fn is not None:
+            raise ValueError(f"{name} needs either a model or a potential_fn, not both")
         for label, fn in (("model", model), ("potential_fn", potential_fn)):
             if fn is not None and not callable(fn):
                 raise TypeError(f"{name}: {label} must be callable, got {type(fn).__name__}")
         step_size = 1.0 if step_size is None else step_size  # Pyro's None: start the search from 1
-        _check_positive("step_size", step_size)
+        _check_positive(name, "step_size", step_size)
         if num_steps is not None:
-            _check_positive("num_steps", num_steps, integer=True)
+            _check_positive(name, "num_steps", num_steps, integer=True)
             trajectory_length = num_steps * step_size
         elif trajectory_length is not None:
-            _check_positive("trajectory_length", trajectory_length)
+            _check_positive(name, "trajectory_length", trajectory_length)
         if not isinstance(full_mass, bool):
             raise TypeError(
                 f"{name}: full_mass must be True or False (block-structured mass matrices are not supported)"
             )
         if not 0.0 < target_accept_prob < 1.0:
-            raise ValueError(f"target_accept_prob must be between 0 and 1, got {target_accept_prob!r}")
+            raise ValueError(
+                f"{name}: target_accept_prob must be between 0 and 1 (e.g. 0.8), got {target_accept_prob!r}"
+            )
         self.model = model
         self.potential_fn = potential_fn
         self.step_size = float(step_size)
@@ -171,7 +178,13 @@ class HMC:
         if initial_params is not None:
             z = potential.flatten(initial_params)
             if not potential.is_finite_at(z):
-                raise ValueError("the potential energy or its gradient is not finite at initial_params")
+                culprits = potential.non_finite_sites_at(z) if isinstance(potential, Potential) else ""
+                raise ValueError(
+                    "the potential energy or its gradient is not finite at initial_params"
+                    + (f" ({culprits})" if culprits else "")
+                    + ". initial_params are unconstrained values, as in Pyro: a positive site takes the log of "
+                    "its value, e.g. {'scale': torch.tensor(2.0).log()}; or leave initial_params out"
+                )
             return z
         if isinstance(potential, FunctionPotential):
             raise ValueError("with potential_fn, MCMC needs initial_params= (a dict of unconstrained values)")

@@ -29,9 +29,10 @@ from torch.distributions.constraints import Constraint
 from ...handlers import block, trace
 from ...handlers.enum import ENUM_DIM
 from ...runtime import Handler, Message, SiteKind
-from ...trace import Trace, check_log_prob_shape
+from ...trace import Trace
 from ...util import default_validate_args, validation_disabled
 from .enumerated import EnumeratedLogJoint, plan_enumeration
+from .model_checks import check_log_prob_shapes, non_finite_sites, warn_data_outside_support
 from .scoring import LogDensitySum
 from .transforms import Constrain, compile_transform, constrain_exactly
 
@@ -146,7 +147,8 @@ class _Initialize(Handler):
             if value.shape != prior_draw.shape:
                 raise ValueError(
                     f"the init strategy gave site '{msg.name}' a value of shape {tuple(value.shape)}, "
-                    f"but the site's values have shape {tuple(prior_draw.shape)}"
+                    f"but the site's values have shape {tuple(prior_draw.shape)}: return a value of that shape "
+                    "(e.g. site['fn'].mean for init_to_mean)"
                 )
             x = transform.inv(value)
         msg.value = value
@@ -182,7 +184,8 @@ class Potential:
         self.model_kwargs = dict(model_kwargs or {})
         with torch.no_grad(), block():  # hidden from handlers outside, like every later run
             self.prototype: Trace = trace(model).get_trace(*self.model_args, **self.model_kwargs)
-        _check_log_prob_shapes(self.prototype)
+        warn_data_outside_support(self.prototype)  # first: scoring such data would raise torch's unnamed error
+        check_log_prob_shapes(self.prototype)
         self.enumeration = plan_enumeration(self.prototype, max_plate_nesting)
         self._scored_model = model if self.enumeration is None else self.enumeration.wrap(model)
         summed_out = () if self.enumeration is None else self.enumeration.site_names
@@ -268,14 +271,19 @@ class Potential:
         """One flat vector from unconstrained values by site name (Pyro's ``initial_params``)."""
         missing = [name for name in self.sites if name not in unconstrained]
         if missing:
-            raise ValueError(f"initial_params has no value for the latent sites {missing}")
+            unknown = [name for name in unconstrained if name not in self.sites]
+            raise ValueError(
+                f"initial_params has no value for the latent sites {missing}"
+                + (f", and {unknown} are no latent sites of the model" if unknown else "")
+                + f"; give one unconstrained value for each of {list(self.sites)}"
+            )
         parts = []
         for site in self.sites.values():
             value = torch.as_tensor(unconstrained[site.name], dtype=self.dtype, device=self.device)
             if value.numel() != site.stop - site.start:
                 raise ValueError(
                     f"initial_params['{site.name}'] has shape {tuple(value.shape)}; the site's unconstrained "
-                    f"value has shape {tuple(site.unconstrained_shape)}"
+                    f"value has shape {tuple(site.unconstrained_shape)}: give it a tensor of that shape"
                 )
             parts.append(value.reshape(-1))
         return torch.cat(parts)
@@ -301,10 +309,17 @@ class Potential:
             z = self.flatten(init.unconstrained)
             if self.is_finite_at(z):
                 return z
+        culprits = self.non_finite_sites_at(z)
         raise ValueError(
-            f"could not find a starting point with a finite log density in {max_tries} tries. Check that the "
-            "data lie in the support of their distributions, or pass initial_params= or another init_strategy"
+            f"could not find a starting point with a finite log density in {max_tries} tries"
+            + (f" (at the last one, {culprits})" if culprits else "")
+            + ". Check that the data lie in the support of their distributions, or pass initial_params= or "
+            "another init_strategy"
         )
+
+    def non_finite_sites_at(self, z: torch.Tensor) -> str:
+        """The sites whose log density is not finite at ``z``, in words, for an error message."""
+        return non_finite_sites(self.model, self.model_args, self.model_kwargs, self.constrain(z))
 
     def is_finite_at(self, z: torch.Tensor) -> bool:
         """True when the potential energy and its gradient are finite at ``z``."""
@@ -345,21 +360,6 @@ def _moves_with_latents(support: Constraint) -> bool:
             if isinstance(value, Constraint):
                 pending.append(value)
     return False
-
-
-def _check_log_prob_shapes(tr: Trace) -> None:
-    """Refuse, once before sampling, a site whose log density has a dim that no plate explains.
-
-    Data of shape (N, 1) inside ``plate("data", N)`` broadcasts to N x N terms: every
-    sample would then come from a wrong posterior, silently. MCMC scores its sites without
-    a trace (``scoring.py``), so the check the ELBOs make at each step is made here, on the
-    prototype run; it is a check of the model's structure, so it runs with validation off too.
-    """
-    for msg in tr.nodes.values():
-        if msg.kind in (SiteKind.SAMPLE, SiteKind.FACTOR) and msg.cond_indep_stack:
-            log_p = msg.fn.log_prob(msg.value)
-            if log_p.dim():
-                check_log_prob_shape(msg, log_p, "model")
 
 
 def _find_latent_sites(tr: Trace, model_name: str, summed_out: tuple[str, ...] = ()) -> list[LatentSite]:

@@ -2,5 +2,6 @@
 
 from .loc_scale import LocScaleReparam
 from .reparam import Reparam, ReparamMessage, ReparamResult
+from .stable import LatentStableReparam
 
-__all__ = ["LocScaleReparam", "Reparam", "ReparamMessage", "ReparamResult"]
+__all__ = ["LatentStableReparam", "LocScaleReparam", "Reparam", "ReparamMessage", "ReparamResult"]

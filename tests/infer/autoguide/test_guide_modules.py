@@ -217,3 +217,34 @@ def test_guide_list_fits_a_conjugate_model():
     assert guide.median(y)["loc"].item() == pytest.approx(y.sum().item() / (4 + 0.01), abs=0.1)
     samples = Predictive(conjugate, guide=guide, num_samples=10)(y)
     assert samples["loc"].shape[0] == 10
+
+
+def test_a_guide_subclass_trains_its_own_parameters_as_a_part_of_a_list():
+    from torch.distributions import constraints
+
+    from pplkit.handlers import block
+    from pplkit.nn import PyroParam
+
+    class GuideX(pyro.infer.autoguide.AutoGuide):
+        def __init__(self, model):
+            super().__init__(model)
+            self.x_loc = torch.nn.Parameter(torch.tensor(3.0))
+            self.x_scale = PyroParam(torch.tensor(0.1), constraint=constraints.positive)
+
+        def forward(self, *args, **kwargs):
+            return {"x": pyro.sample("x", dist.Normal(self.x_loc, self.x_scale))}
+
+    def model():
+        x = pyro.sample("x", dist.Normal(0.0, 1.0))
+        pyro.sample("s", dist.LogNormal(0.0, 1.0))
+        pyro.sample("obs", dist.Normal(x, 1.0), obs=torch.tensor(2.0))
+
+    guide = AutoGuideList(model)
+    guide.custom = GuideX(model)
+    guide.rest = AutoNormal(block(model, hide=["x"]))
+    svi = SVI(model, guide, pyro.optim.Adam({"lr": 0.05}), Trace_ELBO(num_particles=16, vectorize_particles=True))
+    for _ in range(400):
+        svi.step()
+    # The posterior of x is N(1, 1/2): the subclass's own Parameter and PyroParam learn it.
+    assert pyro.param("AutoGuideList.custom.x_loc").item() == pytest.approx(1.0, abs=0.1)
+    assert pyro.param("AutoGuideList.custom.x_scale").item() == pytest.approx(0.5**0.5, abs=0.1)

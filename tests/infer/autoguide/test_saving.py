@@ -90,3 +90,30 @@ def test_unpack_latent_yields_each_site_with_its_unconstrained_value():
     assert guide()["x"].shape == (2, 2)
     ((site, unconstrained),) = list(guide._unpack_latent(guide.sample_latent()))
     assert site.name == "x" and unconstrained.shape == (1,)  # a 2x2 Cholesky factor has one free number
+
+
+def test_a_guide_list_of_blocked_parts_round_trips_and_knows_its_parts():
+    from pplkit.handlers import block
+    from pplkit.infer.autoguide import AutoGuideList
+
+    guide = AutoGuideList(model)
+    guide.append(AutoDelta(block(model, expose=["x"])))
+    inner = AutoGuideList(block(model, hide=["x"]))
+    inner.rest = AutoNormal(block(model, hide=["x"]))  # an attribute that is a guide becomes a part, as in Pyro
+    guide.append(inner)
+    assert guide.master is None and inner.master() is guide and inner.rest.master() is guide
+    guide()  # the first call traces the model (AutoDelta's init_to_median draws from the prior)
+    pplkit.set_rng_seed(0)
+    expected = guide.call()
+    assert {name for name, _ in guide.named_parameters()} == {
+        "0.x",
+        "1.rest.locs.y",
+        "1.rest.locs.z",
+        "1.rest.scales.y",
+        "1.rest.scales.z",
+    }
+    assert "AutoGuideList.1.rest.locs.y" in pplkit.get_param_store()
+    loaded = _round_trip(guide)
+    pplkit.set_rng_seed(0)
+    for a, e in zip(loaded.call(), expected):
+        assert torch.equal(a, e)

@@ -207,16 +207,27 @@ def test_vectorized_chains_sample_the_mixtures_exact_posterior():
 
 
 @pytest.mark.slow
-def test_compiled_nuts_samples_the_mixtures_exact_posterior():
+@pytest.mark.parametrize("num_chains", [1, 2])
+def test_compiled_nuts_samples_the_mixtures_exact_posterior(num_chains):
     data = mixture_data()
     kernel = NUTS(mixture, jit_compile=True, init_strategy=init_to_mean)
-    mcmc = MCMC(kernel, num_samples=400, warmup_steps=300, disable_progbar=True)
+    mcmc = MCMC(kernel, 300, 200, num_chains=num_chains, chain_method="vectorized", disable_progbar=True)
     mcmc.run(data)
-    assert kernel.compiled_step is not None and kernel.compiled_step.compiled
+    step = kernel.compiled_step if num_chains == 1 else mcmc.batched_step.compiled  # type: ignore[union-attr]
+    assert step is not None and step.compiled
     axis = torch.linspace(-7.0, 7.0, 561)
     grid = torch.stack(torch.meshgrid(axis, axis, indexing="ij"), -1)
     for k, (mean, sd) in enumerate(grid_moments(mixture_log_joint(grid, data), axis, axis)):
         assert float(mcmc.get_samples()["locs"][:, k].mean()) == pytest.approx(mean, abs=4 * sd / math.sqrt(150))
+
+
+def test_a_model_the_user_wrapped_in_enum_has_the_same_potential():
+    data = mixture_data()
+    point = torch.tensor([-2.5, 2.0])
+    expected, _ = Potential(mixture, (data,)).energy_and_grad(point)
+    for first in (-2, -3):
+        wrapped = pplkit.poutine.enum(mixture, first_available_dim=first)
+        assert Potential(wrapped, (data,)).energy_and_grad(point)[0] == pytest.approx(expected, rel=1e-6)
 
 
 def test_a_marked_model_runs_without_the_enumeration_warning():
@@ -247,7 +258,7 @@ def test_a_site_that_turns_enumeration_off_is_named_with_the_fix():
 
 
 def test_a_too_small_max_plate_nesting_is_named_with_the_right_value():
-    with pytest.raises(ValueError, match=r"max_plate_nesting=0, but site '\w+' is 1 plate dims deep.*=1"):
+    with pytest.raises(ValueError, match=r"max_plate_nesting=0, but site '\w+' sits in 1 nested plate dim;.*=1"):
         Potential(mixture, (mixture_data(),), max_plate_nesting=0)
 
 

@@ -161,8 +161,10 @@ def test_bad_arguments_are_named(options, message):
 
 
 def test_a_model_or_a_potential_fn_is_required():
-    with pytest.raises(ValueError, match="either a model or a potential_fn"):
+    with pytest.raises(ValueError, match=r"NUTS got no model: pass the model function itself, NUTS\(model\), not"):
         NUTS()
+    with pytest.raises(ValueError, match="either a model or a potential_fn, not both"):
+        NUTS(lambda: None, potential_fn=lambda v: 0.0)
     with pytest.raises(TypeError, match="model must be callable"):
         NUTS(model=3)
 

@@ -21,6 +21,15 @@ def test_ci_variable_decides_inside_a_kernel(monkeypatch, value, blocking):
     assert default_blocking() is blocking
 
 
+@pytest.mark.parametrize("value, blocking", [("1", True), ("0", False), ("", False)])
+def test_pplkit_widgets_blocking_asks_for_blocking_without_ci(monkeypatch, value, blocking):
+    # scripts/render_tutorials.py: the tutorials' own settings (no CI), each fit finished in its cell
+    monkeypatch.setattr("widgets.plots.display.in_kernel", lambda: True)
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setenv("PPLKIT_WIDGETS_BLOCKING", value)
+    assert default_blocking() is blocking
+
+
 def test_only_a_displayed_widget_refreshes_its_picture(monkeypatch):
     monkeypatch.setattr("widgets.plots.display.in_kernel", lambda: True)
     monkeypatch.setattr("widgets.plots.display._current_request_id", lambda: "cell-1")

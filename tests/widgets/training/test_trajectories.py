@@ -62,3 +62,28 @@ def test_a_view_that_has_not_drawn_the_last_lines_is_sent_no_more_until_it_acks_
     view.record(21, {"loc": torch.tensor(21.0)})
     view.flush()
     assert len(sent.updates("steps")) == before + 2
+
+
+def test_the_view_and_the_static_picture_print_the_same_scales():
+    view = ParamTrajectories()
+    for step in range(1, 41):
+        view.record(step, {"AutoNormal.loc": torch.tensor([0.1 * step, 5.0]), "AutoNormal.scale": torch.tensor(2.0)})
+    assert view.prefix == "AutoNormal." and set(view.scales) == set(view.names)
+    loc0 = view.scales["AutoNormal.loc[0]"]
+    assert loc0["title"] == "loc[0] = 4" and (loc0["bottom"], loc0["top"]) == ("-0.095", "4.195")
+    flat = view.scales["AutoNormal.loc[1]"]
+    assert flat["bottom"] != flat["top"]  # a constant line still has a scale
+    svg = view.static_svg()
+    for scale in view.scales.values():
+        for text in (scale["title"], scale["top"], scale["bottom"]):
+            assert f">{text}</text>" in svg
+
+
+def test_the_view_holds_no_scale_rules():
+    from pathlib import Path
+
+    import widgets.training.trajectories as module
+
+    view = (Path(module.__file__).parent / "trajectories.js").read_text()
+    assert "toPrecision" not in view and "0.05" not in view and "Infinity" not in view
+    assert 'model.get("scales")' in view
