@@ -104,3 +104,17 @@ def test_validation_enabled_is_a_context_manager_that_restores_the_setting():
     assert pplkit.is_validation_enabled()
     with pytest.raises(ValueError):
         dist.Normal(0.0, -1.0)
+
+
+def test_optional_enters_the_context_only_when_asked():
+    import pplkit.distributions as dist
+    from pplkit import poutine
+    from pplkit.util import optional
+
+    def model(batched):
+        with optional(pplkit.plate("data", 3), batched):
+            pplkit.sample("x", dist.Normal(0.0, 1.0))
+
+    assert poutine.trace(model).get_trace(True).nodes["x"].value.shape == (3,)
+    assert poutine.trace(model).get_trace(False).nodes["x"].value.shape == ()
+    assert poutine.get_mask is poutine.runtime.get_mask
