@@ -17,6 +17,7 @@ from torch.distributions import Distribution
 __all__ = [
     "enable_validation",
     "is_validation_enabled",
+    "optional",
     "set_rng_seed",
     "validation_disabled",
     "validation_enabled",
@@ -152,3 +153,24 @@ def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+class optional:
+    """Enter ``context_manager`` only when ``condition`` is true, as ``pyro.util.optional``.
+
+    Example::
+
+        with optional(plate("data", 3), batched):
+            sample("x", dist.Normal(0.0, 1.0))   # in the plate only when batched
+    """
+
+    def __init__(self, context_manager: Any, condition: bool) -> None:
+        self.context_manager = context_manager
+        self.condition = condition
+
+    def __enter__(self) -> Any:
+        return self.context_manager.__enter__() if self.condition else None
+
+    def __exit__(self, *exc: Any) -> Any:
+        return self.context_manager.__exit__(*exc) if self.condition else None
+

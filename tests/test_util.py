@@ -128,3 +128,17 @@ def test_one_random_draw_is_one_call_to_a_torch_function_mode_and_the_function_o
         inside = indices(5)
     assert calls.seen == ["indices"]  # randperm and the slice ran inside it, unseen
     assert torch.equal(inside, outside)
+
+
+def test_optional_enters_the_context_only_when_asked():
+    import pplkit.distributions as dist
+    from pplkit import poutine
+    from pplkit.util import optional
+
+    def model(batched):
+        with optional(pplkit.plate("data", 3), batched):
+            pplkit.sample("x", dist.Normal(0.0, 1.0))
+
+    assert poutine.trace(model).get_trace(True).nodes["x"].value.shape == (3,)
+    assert poutine.trace(model).get_trace(False).nodes["x"].value.shape == ()
+    assert poutine.get_mask is poutine.runtime.get_mask
