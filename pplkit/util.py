@@ -137,7 +137,8 @@ def check_model_guide_match(model_trace: Any, guide_trace: Any, max_plate_nestin
 
         check_model_guide_match(poutine.trace(model).get_trace(), poutine.trace(guide).get_trace())
     """
-    from .infer.model_guide_match import check_model_guide_match as check
+    # Absolute: this module is also reached as ``pyro.util`` when pplkit stands in for Pyro.
+    from pplkit.infer.model_guide_match import check_model_guide_match as check
 
     check(model_trace, guide_trace, max_plate_nesting)
 
