@@ -111,6 +111,11 @@ class Message:
     def __getitem__(self, key: str) -> Any:
         if key == "type":
             return self.type
+        if key == "log_prob_sum":
+            # Pyro's Trace.compute_log_prob stores this key; here it is read off log_prob.
+            if self.log_prob is None:
+                raise KeyError(f"site '{self.name}' has no log_prob_sum yet: call trace.compute_log_prob() first")
+            return self.log_prob.sum()
         if key not in _FIELDS:
             raise KeyError(key)
         return getattr(self, key)
@@ -127,7 +132,7 @@ class Message:
             )
 
     def __contains__(self, key: object) -> bool:
-        return key == "type" or key in _FIELDS
+        return key == "type" or key in _FIELDS or (key == "log_prob_sum" and self.log_prob is not None)
 
     def get(self, key: str, default: Any = None) -> Any:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import os
 import random
 import secrets
@@ -15,6 +16,7 @@ import torch
 from torch.distributions import Distribution
 
 __all__ = [
+    "check_model_guide_match",
     "enable_validation",
     "is_validation_enabled",
     "optional",
@@ -124,6 +126,22 @@ def set_rng_seed(rng_seed: int) -> None:
     except ImportError:
         return
     np.random.seed(rng_seed % 2**32)
+
+
+def check_model_guide_match(model_trace: Any, guide_trace: Any, max_plate_nesting: float = math.inf) -> None:
+    """Raise ValueError where a model's and a guide's traces disagree on a site's event dims or shape.
+
+    Pyro's ``pyro.util.check_model_guide_match``; the checks live in
+    :mod:`pplkit.infer.model_guide_match` (imported here on call: ``infer`` imports this module).
+
+    Example::
+
+        check_model_guide_match(poutine.trace(model).get_trace(), poutine.trace(guide).get_trace())
+    """
+    # Absolute: this module is also reached as ``pyro.util`` when pplkit stands in for Pyro.
+    from pplkit.infer.model_guide_match import check_model_guide_match as check
+
+    check(model_trace, guide_trace, max_plate_nesting)
 
 
 def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:

@@ -142,3 +142,19 @@ def test_optional_enters_the_context_only_when_asked():
     assert poutine.trace(model).get_trace(True).nodes["x"].value.shape == (3,)
     assert poutine.trace(model).get_trace(False).nodes["x"].value.shape == ()
     assert poutine.get_mask is poutine.runtime.get_mask
+
+
+def test_check_model_guide_match_is_at_pyros_path_and_names_the_site():
+    def model():
+        pplkit.sample("x", dist.Normal(torch.zeros(3), 1.0).to_event(1))
+
+    def guide():
+        pplkit.sample("x", dist.Normal(torch.zeros(1, 3), 1.0).to_event(2))
+
+    def good_guide():
+        pplkit.sample("x", dist.Normal(torch.ones(3), 2.0).to_event(1))
+
+    model_trace = pplkit.poutine.trace(model).get_trace()
+    util.check_model_guide_match(model_trace, pplkit.poutine.trace(good_guide).get_trace())
+    with pytest.raises(ValueError, match="event_dims disagree at site 'x'"):
+        util.check_model_guide_match(model_trace, pplkit.poutine.trace(guide).get_trace())
