@@ -44,7 +44,6 @@ def run_guide_and_model(
         with within():
             call_user_fn(guide, "guide", args, kwargs)
         model_trace, guide_trace = messenger.get_traces()
-        _check_guide(guide_trace)
         _check_pairing(model_trace, guide_trace)
         return model_trace, guide_trace, messenger._model_return
     with trace() as guide_tracer, within():
@@ -68,6 +67,13 @@ def _guide_messenger(guide: Callable[..., Any]) -> GuideMessenger | None:
 
 
 def _check_guide(guide_trace: Trace) -> None:
+    if any("prior" in m.infer for m in guide_trace.nodes.values()):
+        # Only a GuideMessenger sets it; here its trace came from tracing it as a plain guide.
+        raise NotImplementedError(
+            "this inference traces the guide and then replays the model, but the guide is a GuideMessenger "
+            "(AutoNormalMessenger, ...), which runs the model itself; TraceEnum_ELBO does not take one (nor does "
+            "Pyro's): use Trace_ELBO, TraceMeanField_ELBO or TraceGraph_ELBO, or an AutoNormal guide"
+        )
     observed = [m.name for m in guide_trace.nodes.values() if m.kind is SiteKind.SAMPLE and m.is_observed]
     if observed:
         raise ValueError(

@@ -59,3 +59,10 @@ def test_importance_weights_with_a_messenger_guide():
     expected = dist.Normal(z.unsqueeze(-1), 1.0).log_prob(DATA).sum(-1)
     assert torch.allclose(posterior.log_weights, expected, rtol=1e-5)
     assert torch.equal(posterior.samples["_RETURN"], z)  # the model's return value, from the one run
+
+
+def test_traceenum_refuses_a_messenger_guide_as_pyro_does():
+    from pplkit.infer import TraceEnum_ELBO
+
+    with pytest.raises(NotImplementedError, match="GuideMessenger.*Trace_ELBO"):
+        TraceEnum_ELBO(max_plate_nesting=1).loss(model, AutoNormalMessenger(model), DATA)
