@@ -72,3 +72,13 @@ def test_torch_save_round_trip_and_call_tuple():
     assert len(actual) == len(expected) == 2  # ("obs", "z"), sorted by name
     for a, e in zip(actual, expected):
         assert torch.equal(a, e)
+
+
+def test_pyros_module_paths():
+    from pplkit.infer import autoguide
+    from pplkit.infer.autoguide import effect
+    from pplkit.poutine.guide import GuideMessenger
+
+    for name in effect.__all__:
+        assert getattr(effect, name) is getattr(autoguide, name)
+    assert issubclass(effect.AutoMessenger, GuideMessenger) and issubclass(effect.AutoMessenger, torch.nn.Module)
