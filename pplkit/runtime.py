@@ -111,6 +111,9 @@ class Message:
     def __getitem__(self, key: str) -> Any:
         if key == "type":
             return self.type
+        if key == "log_prob_sum" and self.log_prob is not None:
+            # Pyro's trace stores the site's summed log density once computed; here it is derived.
+            return self.log_prob.sum()
         if key not in _FIELDS:
             raise KeyError(key)
         return getattr(self, key)
@@ -127,7 +130,7 @@ class Message:
             )
 
     def __contains__(self, key: object) -> bool:
-        return key == "type" or key in _FIELDS
+        return key == "type" or key in _FIELDS or (key == "log_prob_sum" and self.log_prob is not None)
 
     def get(self, key: str, default: Any = None) -> Any:
         try:

@@ -1,20 +1,25 @@
-"""Global switches (validation and random seeds), and writing a file atomically."""
+"""Global switches (validation and random seeds), writing a file atomically, and Pyro's ``pyro.util`` names."""
 
 from __future__ import annotations
 
 import functools
+import math
 import os
 import random
 import secrets
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 
 import torch
 from torch.distributions import Distribution
 
+if TYPE_CHECKING:
+    from .trace import Trace
+
 __all__ = [
+    "check_model_guide_match",
     "enable_validation",
     "is_validation_enabled",
     "set_rng_seed",
@@ -152,3 +157,13 @@ def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def check_model_guide_match(model_trace: Trace, guide_trace: Trace, max_plate_nesting: float = math.inf) -> None:
+    """Pyro's ``pyro.util.check_model_guide_match``: :func:`pplkit.infer.model_guide_match.check_model_guide_match`.
+
+    Raises a ValueError naming the site where the two traces disagree on event dims or shape.
+    """
+    from pplkit.infer.model_guide_match import check_model_guide_match as check  # infer imports this module
+
+    check(model_trace, guide_trace, max_plate_nesting)

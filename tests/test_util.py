@@ -128,3 +128,19 @@ def test_one_random_draw_is_one_call_to_a_torch_function_mode_and_the_function_o
         inside = indices(5)
     assert calls.seen == ["indices"]  # randperm and the slice ran inside it, unseen
     assert torch.equal(inside, outside)
+
+
+def test_check_model_guide_match_at_pyros_path_names_the_site():
+    from pplkit.handlers import trace
+    from pplkit.util import check_model_guide_match
+
+    def model():
+        pplkit.sample("x", dist.Normal(torch.zeros(2, 3), 1.0).to_event(1))
+
+    def guide():
+        pplkit.sample("x", dist.Normal(torch.zeros(2, 3), 1.0).to_event(2))
+
+    model_trace = trace(model).get_trace()
+    check_model_guide_match(model_trace, trace(model).get_trace())  # a model matches itself
+    with pytest.raises(ValueError, match="event_dims disagree at site 'x'"):
+        check_model_guide_match(model_trace, trace(guide).get_trace())
