@@ -1,4 +1,4 @@
-"""Global switches (validation and random seeds), and writing a file atomically."""
+"""Global switches (validation and random seeds), writing a file atomically, and Pyro's ``pyro.util`` names."""
 
 from __future__ import annotations
 

@@ -128,3 +128,18 @@ def test_continuation_runs_after_every_postprocess():
     with Record(), Record():
         apply_stack(msg)
     assert order == ["post", "post", "continuation"]
+
+
+def test_log_prob_sum_key_reads_the_summed_scaled_log_density():
+    from pplkit.handlers import scale, trace
+
+    def model():
+        with pplkit.plate("data", 3):
+            pplkit.sample("x", dist.Normal(0.0, 1.0), obs=torch.tensor([0.0, 1.0, 2.0]))
+
+    tr = trace(scale(model, scale=2.0)).get_trace()
+    site = tr.nodes["x"]
+    assert "log_prob_sum" not in site  # not computed yet, as in Pyro
+    tr.compute_log_prob()
+    expected = 2.0 * dist.Normal(0.0, 1.0).log_prob(torch.tensor([0.0, 1.0, 2.0])).sum()
+    assert "log_prob_sum" in site and torch.allclose(site["log_prob_sum"], expected)

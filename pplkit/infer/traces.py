@@ -3,7 +3,8 @@
 Every ELBO, and Importance with a guide, starts the same way: trace the guide,
 replay the model on the guide's values, and make sure the two describe the same
 latent variables. The checks run at every step (they are a few set lookups) so that
-a guide edited between steps is caught too.
+a guide edited between steps is caught too. A guide that runs the model itself (a
+``GuideMessenger``) is called once and hands over both traces.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Callable
 
 from ..handlers import replay, trace
-from ..runtime import SiteKind
+from ..poutine.guide import GuideMessenger
+from ..runtime import Handler, SiteKind
 from ..trace import Trace
 from .util import call_user_fn
 
@@ -37,6 +39,13 @@ def run_guide_and_model(
         ``(model_trace, guide_trace, model_return)``: the model's return value is for
         Importance, which reports it as the ``_RETURN`` site.
     """
+    messenger = _guide_messenger(guide)
+    if messenger is not None:
+        with within():
+            call_user_fn(guide, "guide", args, kwargs)
+        model_trace, guide_trace = messenger.get_traces()
+        _check_pairing(model_trace, guide_trace)
+        return model_trace, guide_trace, messenger._model_return
     with trace() as guide_tracer, within():
         call_user_fn(guide, "guide", args, kwargs)
     guide_trace = guide_tracer.trace
@@ -48,7 +57,23 @@ def run_guide_and_model(
     return model_trace, guide_trace, returned
 
 
+def _guide_messenger(guide: Callable[..., Any]) -> GuideMessenger | None:
+    """The GuideMessenger that ``guide`` is, or wraps in handlers (``scale(guide, 0.1)``); else None."""
+    while not isinstance(guide, GuideMessenger):
+        if not isinstance(guide, Handler) or guide.fn is None:
+            return None
+        guide = guide.fn
+    return guide
+
+
 def _check_guide(guide_trace: Trace) -> None:
+    if any("prior" in m.infer for m in guide_trace.nodes.values()):
+        # Only a GuideMessenger sets it; here its trace came from tracing it as a plain guide.
+        raise NotImplementedError(
+            "this inference traces the guide and then replays the model, but the guide is a GuideMessenger "
+            "(AutoNormalMessenger, ...), which runs the model itself; TraceEnum_ELBO does not take one (nor does "
+            "Pyro's): use Trace_ELBO, TraceMeanField_ELBO or TraceGraph_ELBO, or an AutoNormal guide"
+        )
     observed = [m.name for m in guide_trace.nodes.values() if m.kind is SiteKind.SAMPLE and m.is_observed]
     if observed:
         raise ValueError(

@@ -4,9 +4,10 @@
 ``poutine.condition``, ...), ``poutine.Trace``, and the modules Pyro code imports
 from: ``poutine.runtime`` (``effectful``, ``apply_stack``, ``am_i_wrapped``,
 ``get_mask``), ``poutine.messenger.Messenger`` (pplkit's ``Handler``, the one
-handler base class), ``poutine.util``, and the ``*_messenger`` modules with Pyro's
-classes (``TraceMessenger``, ``ConditionMessenger``, ...), each a pplkit handler
-built without a function and taking Pyro's arguments.
+handler base class), ``poutine.util``, ``poutine.guide`` (``GuideMessenger``), and
+the ``*_messenger`` modules with Pyro's classes (``TraceMessenger``,
+``ConditionMessenger``, ...), each a pplkit handler built without a function and
+taking Pyro's arguments.
 """
 
 from ..handlers import *  # noqa: F401,F403
@@ -19,6 +20,7 @@ from . import (
     do_messenger,
     equalize_messenger,
     escape_messenger,
+    guide,
     handlers,
     infer_config_messenger,
     lift_messenger,
@@ -47,6 +49,7 @@ __all__ = [
     "do_messenger",
     "equalize_messenger",
     "escape_messenger",
+    "guide",
     "handlers",
     "infer_config_messenger",
     "lift_messenger",

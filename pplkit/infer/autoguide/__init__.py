@@ -6,7 +6,9 @@
 ``AutoIAFNormal`` (a normalizing flow over that vector), ``AutoStructured`` (a chosen
 conditional per site, sites shifted by others), ``AutoLaplaceApproximation``
 and ``AutoGuideList`` (parts for parts of the model); ``AutoDiscreteParallel`` for
-discrete sites, enumerated by ``TraceEnum_ELBO``.
+discrete sites, enumerated by ``TraceEnum_ELBO``. The messenger guides
+(``AutoNormalMessenger``, ``AutoHierarchicalNormalMessenger``, ``AutoRegressiveMessenger``)
+run the model themselves and swap each prior for a posterior built from it.
 Each is called like the model and returns a dict of constrained samples; each has ``median()`` and ``quantiles(qs)``.
 """
 
@@ -28,8 +30,11 @@ from .initialization import (
 )
 from .laplace import AutoLaplaceApproximation
 from .low_rank import AutoLowRankMultivariateNormal
+from .messenger import AutoMessenger
 from .multivariate_normal import AutoMultivariateNormal
 from .normal import AutoNormal
+from .normal_messenger import AutoHierarchicalNormalMessenger, AutoNormalMessenger
+from .regressive_messenger import AutoRegressiveMessenger
 from .structured import AutoStructured
 
 __all__ = [
@@ -40,11 +45,15 @@ __all__ = [
     "AutoDiscreteParallel",
     "AutoGuide",
     "AutoGuideList",
+    "AutoHierarchicalNormalMessenger",
     "AutoIAFNormal",
     "AutoLaplaceApproximation",
     "AutoLowRankMultivariateNormal",
+    "AutoMessenger",
     "AutoMultivariateNormal",
     "AutoNormal",
+    "AutoNormalMessenger",
+    "AutoRegressiveMessenger",
     "AutoStructured",
     "InitMessenger",
     "LatentSite",
