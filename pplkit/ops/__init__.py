@@ -1,5 +1,5 @@
 """Numerical helpers at Pyro's paths (``pyro.ops``)."""
 
-from . import indexing, stats
+from . import gaussian, indexing, stats
 
-__all__ = ["indexing", "stats"]
+__all__ = ["gaussian", "indexing", "stats"]
