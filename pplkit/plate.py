@@ -122,6 +122,7 @@ class plate(Handler):
                     "give one of them"
                 )
             subsample_size = len(subsample)
+        chosen = subsample_size is not None  # else any replayed subsample is accepted, as in Pyro
         if subsample_size is None:
             subsample_size = size
         if not 0 < subsample_size <= size:
@@ -151,6 +152,8 @@ class plate(Handler):
             value=subsample,
         )
         self.indices = apply_stack(msg).value
+        if len(self.indices) != self.subsample_size and not chosen:
+            self.subsample_size = len(self.indices)  # the guide's subsample, replayed into this plate
         if len(self.indices) != self.subsample_size:
             raise ValueError(
                 f"plate '{name}': got {len(self.indices)} replayed indices but subsample_size={self.subsample_size}; "

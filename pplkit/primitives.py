@@ -92,15 +92,19 @@ def sample(
             )
             return obs
         return fn.rsample() if fn.has_rsample else fn.sample()
+    infer = dict(infer) if infer else {}
+    # As Pyro: infer={"is_observed": False} gives a latent site a value (a reparam's
+    # auxiliary site, carrying the value it was given from outside back to its noise).
+    is_observed = infer.pop("is_observed", obs is not None)
     msg = Message(
         kind=SiteKind.SAMPLE,
         name=name,
         fn=fn,
         value=obs,
-        is_observed=obs is not None,
+        is_observed=is_observed,
         args=args,
         kwargs=kwargs,
-        infer=dict(infer) if infer else {},
+        infer=infer,
     )
     return apply_stack(msg).value
 

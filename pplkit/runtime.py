@@ -111,8 +111,10 @@ class Message:
     def __getitem__(self, key: str) -> Any:
         if key == "type":
             return self.type
-        if key == "log_prob_sum" and self.log_prob is not None:
-            # Pyro's trace stores the site's summed log density once computed; here it is derived.
+        if key == "log_prob_sum":
+            # Pyro's Trace.compute_log_prob stores this key; here it is read off log_prob.
+            if self.log_prob is None:
+                raise KeyError(f"site '{self.name}' has no log_prob_sum yet: call trace.compute_log_prob() first")
             return self.log_prob.sum()
         if key not in _FIELDS:
             raise KeyError(key)

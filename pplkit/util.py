@@ -10,18 +10,16 @@ import secrets
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 import torch
 from torch.distributions import Distribution
-
-if TYPE_CHECKING:
-    from .trace import Trace
 
 __all__ = [
     "check_model_guide_match",
     "enable_validation",
     "is_validation_enabled",
+    "optional",
     "set_rng_seed",
     "validation_disabled",
     "validation_enabled",
@@ -130,6 +128,22 @@ def set_rng_seed(rng_seed: int) -> None:
     np.random.seed(rng_seed % 2**32)
 
 
+def check_model_guide_match(model_trace: Any, guide_trace: Any, max_plate_nesting: float = math.inf) -> None:
+    """Raise ValueError where a model's and a guide's traces disagree on a site's event dims or shape.
+
+    Pyro's ``pyro.util.check_model_guide_match``; the checks live in
+    :mod:`pplkit.infer.model_guide_match` (imported here on call: ``infer`` imports this module).
+
+    Example::
+
+        check_model_guide_match(poutine.trace(model).get_trace(), poutine.trace(guide).get_trace())
+    """
+    # Absolute: this module is also reached as ``pyro.util`` when pplkit stands in for Pyro.
+    from pplkit.infer.model_guide_match import check_model_guide_match as check
+
+    check(model_trace, guide_trace, max_plate_nesting)
+
+
 def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` so that a reader sees the old file or the new one, never half of one.
 
@@ -159,11 +173,22 @@ def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
         raise
 
 
-def check_model_guide_match(model_trace: Trace, guide_trace: Trace, max_plate_nesting: float = math.inf) -> None:
-    """Pyro's ``pyro.util.check_model_guide_match``: :func:`pplkit.infer.model_guide_match.check_model_guide_match`.
+class optional:
+    """Enter ``context_manager`` only when ``condition`` is true, as ``pyro.util.optional``.
 
-    Raises a ValueError naming the site where the two traces disagree on event dims or shape.
+    Example::
+
+        with optional(plate("data", 3), batched):
+            sample("x", dist.Normal(0.0, 1.0))   # in the plate only when batched
     """
-    from pplkit.infer.model_guide_match import check_model_guide_match as check  # infer imports this module
 
-    check(model_trace, guide_trace, max_plate_nesting)
+    def __init__(self, context_manager: Any, condition: bool) -> None:
+        self.context_manager = context_manager
+        self.condition = condition
+
+    def __enter__(self) -> Any:
+        return self.context_manager.__enter__() if self.condition else None
+
+    def __exit__(self, *exc: Any) -> Any:
+        return self.context_manager.__exit__(*exc) if self.condition else None
+

@@ -31,10 +31,16 @@ TUTORIALS = ["01_introduction.ipynb", "02_live_svi.ipynb", "03_explore.ipynb"]
 NODE_CORES, NODE_MEMORY_MB, CLASS_SECONDS = 2, 4096, 3600
 KERNEL_BUDGET_MB = 1024
 MARKER = "pplkit-scale:"
+# Peak memory is the kernel's VmHWM: ru_maxrss survives exec on Linux, so it would include the
+# process that started the kernel.
 PROBE = f"""
 import json as _json, resource as _r
 _self, _children = _r.getrusage(_r.RUSAGE_SELF), _r.getrusage(_r.RUSAGE_CHILDREN)
-print({MARKER!r} + _json.dumps({{"peak_mb": _self.ru_maxrss / 1024,
+try:
+    _peak = int([l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0].split()[1]) / 1024
+except (OSError, IndexError):
+    _peak = _self.ru_maxrss / 1024
+print({MARKER!r} + _json.dumps({{"peak_mb": _peak,
     "cpu_s": _self.ru_utime + _self.ru_stime + _children.ru_utime + _children.ru_stime}}))
 """
 

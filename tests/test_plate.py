@@ -272,3 +272,18 @@ def test_pyros_top_level_markov_is_the_handler():
     from pplkit.handlers import markov
 
     assert pplkit.markov is markov
+
+
+def test_a_plate_without_subsample_size_takes_a_replayed_subsample():
+    def model(subsample_size=None):
+        with pplkit.plate("rows", 20, subsample_size=subsample_size) as idx:
+            pplkit.sample("x", dist.Normal(0.0, 1.0))
+        return idx
+
+    guide_trace = poutine.trace(model).get_trace(5)
+    replayed = poutine.trace(poutine.replay(model, trace=guide_trace)).get_trace()
+    assert torch.equal(replayed.nodes["rows"].value, guide_trace.nodes["rows"].value)
+    replayed.compute_log_prob()
+    assert replayed.nodes["x"].value.shape == (5,) and replayed.nodes["x"].scale == pytest.approx(4.0)
+    with pytest.raises(ValueError, match="got 5 replayed indices but subsample_size=10"):
+        poutine.replay(model, trace=guide_trace)(10)

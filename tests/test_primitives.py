@@ -200,3 +200,12 @@ def test_obs_mask_with_event_dims_in_the_mask_names_the_site():
         poutine.trace(model).get_trace()
     with pytest.raises(TypeError, match="obs_mask must be a bool tensor"):
         pplkit.sample("y", dist.Normal(0.0, 1.0), obs=torch.tensor(0.0), obs_mask=torch.tensor(1.0))
+
+
+def test_infer_is_observed_false_gives_a_latent_site_a_value_as_pyro():
+    def model():
+        pplkit.sample("z", dist.Normal(0.0, 1.0), obs=torch.tensor(0.5), infer={"is_observed": False, "x": 1})
+
+    site = pplkit.poutine.trace(model).get_trace().nodes["z"]
+    assert not site["is_observed"] and site["value"].item() == 0.5
+    assert site["infer"] == {"x": 1}  # the flag is consumed, as Pyro's sample does

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -305,3 +307,19 @@ def test_the_shape_check_lets_a_plate_of_any_size_take_its_dim():
     compute_site_log_prob(tr.nodes["obs"], "model")  # dim -1 belongs to the sizeless plate
     with pytest.raises(ValueError, match="model site 'bad'.*dim -2"):
         compute_site_log_prob(tr.nodes["bad"], "model")
+
+
+def test_log_prob_sum_key_is_the_sum_of_the_sites_scaled_log_prob_once_computed():
+    def model():
+        with poutine.scale(scale=2.0):
+            pplkit.sample("x", dist.Normal(0.0, 1.0).expand([3]), obs=torch.tensor([0.0, 1.0, 2.0]))
+
+    tr = poutine.trace(model).get_trace()
+    assert "log_prob_sum" not in tr.nodes["x"]
+    with pytest.raises(KeyError, match="compute_log_prob"):
+        tr.nodes["x"]["log_prob_sum"]
+    tr.compute_log_prob()
+    # 2 * sum of -(x^2)/2 - log(sqrt(2 pi)) over x = 0, 1, 2
+    expected = 2 * (-(0 + 1 + 4) / 2 - 3 * 0.5 * math.log(2 * math.pi))
+    assert "log_prob_sum" in tr.nodes["x"]
+    assert tr.nodes["x"]["log_prob_sum"].item() == pytest.approx(expected)

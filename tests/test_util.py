@@ -130,17 +130,31 @@ def test_one_random_draw_is_one_call_to_a_torch_function_mode_and_the_function_o
     assert torch.equal(inside, outside)
 
 
-def test_check_model_guide_match_at_pyros_path_names_the_site():
-    from pplkit.handlers import trace
-    from pplkit.util import check_model_guide_match
+def test_optional_enters_the_context_only_when_asked():
+    import pplkit.distributions as dist
+    from pplkit import poutine
+    from pplkit.util import optional
 
+    def model(batched):
+        with optional(pplkit.plate("data", 3), batched):
+            pplkit.sample("x", dist.Normal(0.0, 1.0))
+
+    assert poutine.trace(model).get_trace(True).nodes["x"].value.shape == (3,)
+    assert poutine.trace(model).get_trace(False).nodes["x"].value.shape == ()
+    assert poutine.get_mask is poutine.runtime.get_mask
+
+
+def test_check_model_guide_match_is_at_pyros_path_and_names_the_site():
     def model():
-        pplkit.sample("x", dist.Normal(torch.zeros(2, 3), 1.0).to_event(1))
+        pplkit.sample("x", dist.Normal(torch.zeros(3), 1.0).to_event(1))
 
     def guide():
-        pplkit.sample("x", dist.Normal(torch.zeros(2, 3), 1.0).to_event(2))
+        pplkit.sample("x", dist.Normal(torch.zeros(1, 3), 1.0).to_event(2))
 
-    model_trace = trace(model).get_trace()
-    check_model_guide_match(model_trace, trace(model).get_trace())  # a model matches itself
+    def good_guide():
+        pplkit.sample("x", dist.Normal(torch.ones(3), 2.0).to_event(1))
+
+    model_trace = pplkit.poutine.trace(model).get_trace()
+    util.check_model_guide_match(model_trace, pplkit.poutine.trace(good_guide).get_trace())
     with pytest.raises(ValueError, match="event_dims disagree at site 'x'"):
-        check_model_guide_match(model_trace, trace(guide).get_trace())
+        util.check_model_guide_match(model_trace, pplkit.poutine.trace(guide).get_trace())

@@ -63,7 +63,7 @@ def live_svi(svi: Any, *args: Any, num_steps: int = 1000, terms: bool = False, r
              blocking: bool | None = None, step_budget: int | None = None, **kwargs: Any) -> TrainingController:
     """Show a training controller for ``svi`` and start training.
 
-    After ``num_steps`` the loss curve is judged by :func:`widgets.convergence.assess`;
+    After ``num_steps`` the loss curve is judged by :func:`widgets.training.convergence.assess`;
     an unconverged fit trains on, up to ``step_budget`` steps, and the chart shows the
     verdict ("converged" or "not converged: <reason>").
 

@@ -1,7 +1,7 @@
 """Notebooks that keep their pictures when shared: executed, with static pictures and no widget state.
 
 Every pplkit widget puts an ``image/svg+xml`` picture of itself beside its widget view
-(see :mod:`widgets.display`). A notebook that also stores the widget state makes
+(see :mod:`widgets.plots.display`). A notebook that also stores the widget state makes
 ``jupyter nbconvert --to html`` (and nbviewer) prefer the widget view, whose scripts
 come from a CDN and cannot load offline: the export shows blank space. Without the
 state, every exporter and viewer falls back to the static picture. This module runs a

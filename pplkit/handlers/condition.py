@@ -8,21 +8,26 @@ from typing import Any, Callable, Collection, Mapping
 import torch
 
 from ..runtime import Handler, Message, SiteKind
+from ..trace import Trace
 
 
 class condition(Handler):
     """Observe the sites named in ``data`` at the given values.
 
-    Warns, listing the model's sample sites, when ``data`` names a site the model
-    never sampled: usually a typo that would otherwise silently condition nothing.
+    ``data`` may also be a trace (each of its sample sites observed at its value); a
+    value of None leaves that site latent, as in Pyro. Warns, listing the model's
+    sample sites, when ``data`` names a site the model never sampled: usually a typo
+    that would otherwise silently condition nothing.
 
     Example::
 
         conditioned = condition(model, data={"obs": y})
     """
 
-    def __init__(self, fn: Callable[..., Any] | None = None, data: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, fn: Callable[..., Any] | None = None, data: Mapping[str, Any] | Trace | None = None) -> None:
         super().__init__(fn)
+        if isinstance(data, Trace):  # as in Pyro: observe every sample site at its recorded value
+            data = {name: m.value for name, m in data.nodes.items() if m.kind is SiteKind.SAMPLE}
         if not isinstance(data, Mapping):
             raise TypeError(f"condition needs data= as a dict of site name -> value, got {type(data).__name__}")
         self.data = data
@@ -46,8 +51,8 @@ class condition(Handler):
         if msg.kind is not SiteKind.SAMPLE:
             return
         self._seen.add(msg.name)
-        if msg.name in self.data:
-            value = self.data[msg.name]
+        value = self.data.get(msg.name)
+        if value is not None:  # a None value leaves the site latent, as in Pyro
             msg.value = value if isinstance(value, torch.Tensor) else torch.as_tensor(value)
             msg.is_observed = True
 

@@ -33,7 +33,7 @@ class do(Handler):
         self.data = data
 
     def process(self, msg: Message) -> None:
-        if msg.kind is not SiteKind.SAMPLE or msg.name not in self.data:
+        if msg.kind is not SiteKind.SAMPLE or self.data.get(msg.name) is None:  # None: no intervention, as in Pyro
             return
         value = torch.as_tensor(self.data[msg.name], dtype=torch.get_default_dtype())
         shape = msg.fn.shape()

@@ -82,13 +82,19 @@ def compile_graph(
     warns and gives back the traced graph itself, which still skips all of pplkit's Python.
     """
     try:
-        if guarded:
-            compiled = torch.compile(graph, fullgraph=True, dynamic=False)
-        else:
-            import torch._inductor as inductor
+        with warnings.catch_warnings():
+            # Inductor calls torch's own deprecated helpers (``torch._prims_common.check`` when
+            # it lowers a diagonal, ``torch.jit.script_method``): nothing a user can act on, and
+            # under ``filterwarnings = error`` (Pyro's test settings) they would fail the compile.
+            for category in (FutureWarning, DeprecationWarning):
+                warnings.filterwarnings("ignore", message=r"`torch\.", category=category)
+            if guarded:
+                compiled = torch.compile(graph, fullgraph=True, dynamic=False)
+            else:
+                import torch._inductor as inductor
 
-            compiled = inductor.compile(graph, list(inputs))
-        compiled(*inputs)
+                compiled = inductor.compile(graph, list(inputs))
+            compiled(*inputs)
     except Exception as error:  # noqa: BLE001 -- no C compiler, an unsupported op: keep the traced graph
         first_line = str(error).splitlines()[0][:200] if str(error) else ""
         warnings.warn(

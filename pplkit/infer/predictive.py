@@ -30,8 +30,11 @@ _RETURN = "_RETURN"
 _SAMPLES_PLATE = "_num_predictive_samples"
 
 
-class Predictive:
+class Predictive(torch.nn.Module):
     """Draw from the prior or posterior predictive distribution of ``model``.
+
+    A ``torch.nn.Module``, as Pyro's: calling it runs :meth:`forward`, and
+    ``torch.jit.trace_module(predictive, {"call": args})`` traces :meth:`call`.
 
     Args:
         model: the model.
@@ -103,6 +106,7 @@ class Predictive:
             raise ValueError(f"Predictive: num_samples must be a positive int, got {num_samples!r}")
         if return_sites is not None and isinstance(return_sites, str):
             raise TypeError(f"Predictive: return_sites must be a list of names, e.g. [{return_sites!r}]")
+        super().__init__()
         self.model = model
         self.guide = guide
         self.posterior_samples = posterior_samples
@@ -110,7 +114,7 @@ class Predictive:
         self.return_sites = return_sites
         self.parallel = parallel
 
-    def __call__(self, *args: Any, **kwargs: Any) -> dict[str, torch.Tensor]:
+    def forward(self, *args: Any, **kwargs: Any) -> dict[str, torch.Tensor]:
         """Samples of the requested sites, each with ``num_samples`` as its leading dim."""
         with torch.no_grad():
             samples = self.posterior_samples
@@ -120,7 +124,9 @@ class Predictive:
                 return_sites = return_sites or None
             return _predict(self.model, "model", samples, self.num_samples, return_sites, self.parallel, args, kwargs)
 
-    forward = __call__
+    def call(self, *args: Any, **kwargs: Any) -> tuple[torch.Tensor, ...]:
+        """The samples as a tuple sorted by site name: what ``torch.jit.trace_module`` can return."""
+        return tuple(value for _, value in sorted(self(*args, **kwargs).items()))
 
     def get_samples(self, *args: Any, **kwargs: Any) -> dict[str, torch.Tensor]:
         """Pyro's older name for calling the predictive; deprecated there as here, in favour of ``forward``."""

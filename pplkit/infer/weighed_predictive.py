@@ -66,7 +66,7 @@ class WeighedPredictive(Predictive):
         weighed_quantile(result.samples["obs"], [0.05, 0.95], result.log_weights)
     """
 
-    def __call__(self, *args: Any, **kwargs: Any) -> WeighedPredictiveResults:  # type: ignore[override]
+    def forward(self, *args: Any, **kwargs: Any) -> WeighedPredictiveResults:  # type: ignore[override]
         model_guide = kwargs.pop("model_guide", self.model)
         if self.guide is None:
             raise ValueError("WeighedPredictive needs a guide: the weights compare the model with it")
@@ -83,9 +83,7 @@ class WeighedPredictive(Predictive):
             samples = _predict(self.model, "model", latent, n, return_sites, self.parallel, args, kwargs)
         return WeighedPredictiveResults(samples, model_lp - guide_lp, guide_lp, model_lp)
 
-    forward = __call__  # type: ignore[assignment]
-
-    def call(self, *args: Any, **kwargs: Any) -> WeighedPredictiveResults:
+    def call(self, *args: Any, **kwargs: Any) -> WeighedPredictiveResults:  # type: ignore[override]
         """As calling it, with the samples as a tuple sorted by site name (Pyro's ``call``)."""
         result = self(*args, **kwargs)
         assert isinstance(result.samples, dict)

@@ -1,11 +1,13 @@
-"""Pyro's ``pyro.ops.gaussian.Gaussian``: an unnormalised Gaussian in information form.
+"""``Gaussian``: an unnormalised Gaussian log density in information form (a piece of Pyro's ``pyro.ops.gaussian``).
 
-``log_density(x) = log_normalizer + info_vec . x - x^T precision x / 2``, batched over
-leading dims. Conditioning on some coordinates and integrating all of them out are
-closed-form, which is what exact answers for linear-Gaussian models need (Pyro's tests
-build the joint density of a model this way and compare an ELBO with its log evidence).
-Only that core is here; Pyro's message-passing helpers (``matrix_and_mvn_to_gaussian``,
-``gaussian_tensordot`` ...) are not.
+The log density of ``x`` in R^n is
+
+    log_normalizer + info_vec . x - x^T precision x / 2,
+
+so ``info_vec = precision @ mean``. Information form allows a precision with zero
+eigenvalues (a likelihood that pins down only some directions), and conditioning on the
+trailing coordinates is then a slice and a matrix-vector product. Only what exact-posterior
+checks need is here: ``log_density``, ``condition``, ``marginalize`` and ``event_logsumexp``.
 """
 
 from __future__ import annotations
@@ -17,33 +19,37 @@ import torch
 __all__ = ["Gaussian"]
 
 
+def _matvec(matrix: torch.Tensor, vector: torch.Tensor) -> torch.Tensor:
+    return (matrix @ vector.unsqueeze(-1)).squeeze(-1)
+
+
 class Gaussian:
-    """``exp(log_normalizer + info_vec . x - x^T precision x / 2)``.
+    """A batch of unnormalised Gaussian log densities over R^n, in information form.
 
     Args:
-        log_normalizer: shape ``batch_shape``.
-        info_vec: shape ``batch_shape + (n,)``.
-        precision: symmetric positive definite, shape ``batch_shape + (n, n)``.
+        log_normalizer: the log density's constant, shape ``batch_shape``.
+        info_vec: ``precision @ mean``, shape ``batch_shape + (n,)``.
+        precision: symmetric positive semi-definite, shape ``batch_shape + (n, n)``.
 
     Example::
 
-        >>> g = Gaussian(torch.zeros(()), torch.zeros(2), torch.tensor([[2.0, -1.0], [-1.0, 1.0]]))
-        >>> round(float(g.condition(torch.tensor([1.0])).event_logsumexp()), 4)  # -1/2 + 1/4 + log(2 pi)/2 - log(2)/2
-        0.3224
+        >>> import torch
+        >>> g = Gaussian(torch.zeros(()), torch.zeros(2), torch.eye(2))
+        >>> round(g.event_logsumexp().item(), 4)   # log of the integral of exp(-|x|^2 / 2) = log(2 pi)
+        1.8379
     """
 
     def __init__(self, log_normalizer: torch.Tensor, info_vec: torch.Tensor, precision: torch.Tensor) -> None:
-        if precision.shape[-2:] != (info_vec.size(-1), info_vec.size(-1)):
+        if info_vec.dim() < 1 or precision.shape[-2:] != info_vec.shape[-1:] * 2:
             raise ValueError(
-                f"Gaussian: precision must be square with the size of info_vec ({info_vec.size(-1)}), "
-                f"got shape {tuple(precision.shape)}"
+                f"Gaussian: precision must end in (n, n) for an info_vec ending in n; got info_vec of shape "
+                f"{tuple(info_vec.shape)} and precision of shape {tuple(precision.shape)}"
             )
         self.log_normalizer = log_normalizer
         self.info_vec = info_vec
         self.precision = precision
 
     def dim(self) -> int:
-        """The number of coordinates ``n``."""
         return self.info_vec.size(-1)
 
     @property
@@ -51,33 +57,55 @@ class Gaussian:
         return torch.broadcast_shapes(self.log_normalizer.shape, self.info_vec.shape[:-1], self.precision.shape[:-2])
 
     def log_density(self, value: torch.Tensor) -> torch.Tensor:
-        """The unnormalised log density at ``value`` (shape ``batch_shape + (n,)``)."""
-        quadratic = (value.unsqueeze(-2) @ self.precision @ value.unsqueeze(-1)).squeeze(-1).squeeze(-1)
+        """The unnormalised log density at ``value`` (shape ``... + (n,)``)."""
+        quadratic = (_matvec(self.precision, value) * value).sum(-1)
         return self.log_normalizer + (self.info_vec * value).sum(-1) - 0.5 * quadratic
 
     def condition(self, value: torch.Tensor) -> Gaussian:
-        """Fix the trailing ``value.size(-1)`` coordinates at ``value``; the density of those is kept.
+        """The Gaussian over the leading coordinates with the trailing ones fixed to ``value``.
 
-        ``g.log_density(x) == g.condition(x[..., n:]).log_density(x[..., :n])``.
+        The density of ``value`` stays in the log normalizer, so that
+        ``g.condition(x[..., n:]).log_density(x[..., :n]) == g.log_density(x)``.
         """
         n = self.dim() - value.size(-1)
         if n < 0:
             raise ValueError(f"Gaussian.condition: value has {value.size(-1)} coordinates, the Gaussian {self.dim()}")
-        p_ab = self.precision[..., :n, n:]
-        p_bb = self.precision[..., n:, n:]
-        info_vec = self.info_vec[..., :n] - (p_ab @ value.unsqueeze(-1)).squeeze(-1)
+        p_aa, p_ab, p_bb = self.precision[..., :n, :n], self.precision[..., :n, n:], self.precision[..., n:, n:]
+        info_a, info_b = self.info_vec[..., :n], self.info_vec[..., n:]
+        log_normalizer = self.log_normalizer + (info_b * value).sum(-1) - 0.5 * (_matvec(p_bb, value) * value).sum(-1)
+        return Gaussian(log_normalizer, info_a - _matvec(p_ab, value), p_aa)
+
+    def marginalize(self, left: int = 0, right: int = 0) -> Gaussian:
+        """Integrate out the ``left`` leading or the ``right`` trailing coordinates (one side at a time)."""
+        if left and right:
+            raise NotImplementedError("Gaussian.marginalize: integrate out one side at a time")
+        if not left and not right:
+            return self
+        n = self.dim()
+        keep = slice(left, n - right)
+        drop = slice(None, left) if left else slice(n - right, None)
+        chol = torch.linalg.cholesky(self.precision[..., drop, drop])
+        # Completing the square in the dropped block: with P_bb = L L^T,
+        # the kept block's precision loses P_ab P_bb^-1 P_ba, its info vec P_ab P_bb^-1 info_b.
+        half_cross = torch.linalg.solve_triangular(chol, self.precision[..., drop, keep], upper=False)
+        half_info = torch.linalg.solve_triangular(chol, self.info_vec[..., drop].unsqueeze(-1), upper=False)
+        precision = self.precision[..., keep, keep] - half_cross.transpose(-1, -2) @ half_cross
+        info_vec = self.info_vec[..., keep] - (half_cross.transpose(-1, -2) @ half_info).squeeze(-1)
         log_normalizer = (
             self.log_normalizer
-            + (self.info_vec[..., n:] * value).sum(-1)
-            - 0.5 * ((p_bb @ value.unsqueeze(-1)).squeeze(-1) * value).sum(-1)
+            + 0.5 * (left + right) * math.log(2 * math.pi)
+            - chol.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+            + 0.5 * half_info.squeeze(-1).square().sum(-1)
         )
-        return Gaussian(log_normalizer, info_vec, self.precision[..., :n, :n])
+        return Gaussian(log_normalizer, info_vec, precision)
 
     def event_logsumexp(self) -> torch.Tensor:
-        """``log`` of the integral over all coordinates: the log normaliser of the density."""
-        n = self.dim()
-        cholesky = torch.linalg.cholesky(self.precision)
-        # info^T P^-1 info = |L^-1 info|^2 for P = L L^T.
-        whitened = torch.linalg.solve_triangular(cholesky, self.info_vec.unsqueeze(-1), upper=False).squeeze(-1)
-        half_log_det = cholesky.diagonal(dim1=-2, dim2=-1).log().sum(-1)
-        return self.log_normalizer + 0.5 * whitened.pow(2).sum(-1) + 0.5 * n * math.log(2 * math.pi) - half_log_det
+        """The log of the density's integral over R^n (the precision must be positive definite)."""
+        chol = torch.linalg.cholesky(self.precision)
+        half_info = torch.linalg.solve_triangular(chol, self.info_vec.unsqueeze(-1), upper=False).squeeze(-1)
+        return (
+            self.log_normalizer
+            + 0.5 * self.dim() * math.log(2 * math.pi)
+            + 0.5 * half_info.square().sum(-1)
+            - chol.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+        )

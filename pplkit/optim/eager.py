@@ -120,7 +120,8 @@ def _hooks_or_profiler(optimizer: torch.optim.Optimizer) -> bool:
     )
     if any(hooks is None or len(hooks) for hooks in (*global_hooks, *own_hooks)):
         return True
-    return bool(torch._C._autograd._profiler_enabled())
+    profiler_enabled = getattr(torch._C._autograd, "_profiler_enabled", None)
+    return profiler_enabled is None or bool(profiler_enabled())  # unknown: take torch's own path
 
 
 def _instance_step_is_plain(optimizer: torch.optim.Optimizer) -> bool:

@@ -37,10 +37,12 @@ from . import (
     uncondition_messenger,
     util,
 )
+from .runtime import get_mask
 
 __all__ = [
     *_handlers,
     "Trace",
+    "get_mask",
     "block_messenger",
     "broadcast_messenger",
     "condition_messenger",

@@ -232,6 +232,21 @@ class LabUI:
         page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
 
 
+@pytest.fixture(scope="session")
+def docs_picture() -> Callable[[str], Path]:
+    """Where a screenshot that docs/ publishes is written: under test-artifacts/docs/ as a rule,
+    and into docs/ itself only with PPLKIT_PUBLISH_SCREENSHOTS=1, so that running the tests
+    never changes a tracked file (refresh the published ones with that variable set)."""
+    publish = os.environ.get("PPLKIT_PUBLISH_SCREENSHOTS") == "1"
+    folder = REPO / "docs" if publish else ARTIFACTS / "docs"
+
+    def path(name: str) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / name
+
+    return path
+
+
 @pytest.fixture(scope="session")  # stateless: module-scoped fixtures may use it too
 def lab_ui() -> type[LabUI]:
     """Helpers to drive JupyterLab: ``open_notebook``, ``wait_kernel_idle``, ``run_all_cells``."""

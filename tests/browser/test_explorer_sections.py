@@ -19,7 +19,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-DOCS = ROOT / "docs"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -78,7 +77,7 @@ def code_cell(page, starts_with: str):
     raise AssertionError(f"no cell starts with {starts_with!r}")
 
 
-def test_explore_tutorial_sections_in_jupyterlab(serve_lab, page, lab_ui, tmp_path, monkeypatch):
+def test_explore_tutorial_sections_in_jupyterlab(serve_lab, page, lab_ui, tmp_path, monkeypatch, docs_picture):
     from playwright.sync_api import expect
 
     monkeypatch.setenv("CI", "1")  # the kernel inherits it: the tutorial's smoke-test settings
@@ -145,5 +144,5 @@ def test_explore_tutorial_sections_in_jupyterlab(serve_lab, page, lab_ui, tmp_pa
         if scrolling:
             problems.append(f"{width}x{height}: {scrolling} of the explorer's pictures need a scroll bar")
         if not problems:
-            shutil.copyfile(picture, DOCS / f"explorer-{width}x{height}.png")
+            shutil.copyfile(picture, docs_picture(f"explorer-{width}x{height}.png"))
     assert not problems, "\n".join(problems)

@@ -3,8 +3,8 @@
 One notebook, written by the test: a training controller on the introduction's model and
 a model explorer. Training runs in background threads (``blocking=False``), as it does for
 a learner, so the browser can click Stop and move sliders while the kernel trains. Each
-state is kept as a screenshot in ``test-artifacts/``; the explorer's is also copied to
-``docs/explorer.png`` for the README.
+state is kept as a screenshot in ``test-artifacts/``; the explorer's is the README's
+``docs/explorer.png`` (refreshed with PPLKIT_PUBLISH_SCREENSHOTS=1, see ``docs_picture``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-README_PICTURE = ROOT / "docs" / "explorer.png"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -82,7 +81,7 @@ def points_of(chart) -> int:
     return int(chart.locator("polyline.pk-loss").get_attribute("data-n") or 0)
 
 
-def test_widgets_in_jupyterlab(serve_lab, page, lab_ui, tmp_path):
+def test_widgets_in_jupyterlab(serve_lab, page, lab_ui, tmp_path, docs_picture):
     from playwright.sync_api import expect
 
     if not shutil.which("dot"):
@@ -149,7 +148,6 @@ def test_widgets_in_jupyterlab(serve_lab, page, lab_ui, tmp_path):
     expect(explorer_chart).to_have_attribute("data-status", "done", timeout=60_000)
     assert explorer.locator(".pplkit-marginals-view .pplkit-svg-view").inner_html() != marginals_before
     picture = shot(explorer, "explorer_multivariate_normal.png")
-    README_PICTURE.parent.mkdir(exist_ok=True)
-    shutil.copy(picture, README_PICTURE)
+    shutil.copy(picture, docs_picture("explorer.png"))
 
     assert not errors, f"errors in the page: {errors}"

@@ -25,7 +25,6 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = ROOT / "docs"
 SIZES = {"1280x720": (1280, 720), "1920x1080": (1920, 1080)}
 MIN_PX = 11.9  # 12 px, less rounding
 
@@ -97,7 +96,7 @@ MEASURE = """([rootSelector, skip, minPx]) => {
 
 
 @pytest.fixture(scope="module")
-def measured(serve_lab, _browser, lab_ui, tmp_path_factory):
+def measured(serve_lab, _browser, lab_ui, tmp_path_factory, docs_picture):
     """(tutorial, size) -> kind -> measurement, from one Run All of each tutorial in JupyterLab."""
     import shutil
 
@@ -137,7 +136,7 @@ def measured(serve_lab, _browser, lab_ui, tmp_path_factory):
                 results[(name, size)] = {kind: page.evaluate(MEASURE, [sel, skip, MIN_PX])
                                          for kind, (sel, skip) in KINDS.items()}
                 if name.startswith("02"):
-                    _screenshots(page, size)
+                    _screenshots(page, size, docs_picture)
                     page.set_viewport_size({"width": width, "height": height})
             page.evaluate("() => window.jupyterapp && window.jupyterapp.commands.execute('docmanager:close-all')")
     finally:
@@ -149,18 +148,17 @@ def measured(serve_lab, _browser, lab_ui, tmp_path_factory):
     return results
 
 
-def _screenshots(page, size: str) -> None:
+def _screenshots(page, size: str, docs_picture) -> None:
     """The controller and the chart at this window width (taller, so neither is cut by the window)."""
-    DOCS.mkdir(exist_ok=True)
     width = SIZES[size][0]
     page.set_viewport_size({"width": width, "height": 1800})
     page.wait_for_timeout(800)
     controller = page.locator(".pplkit-controller").first
     controller.scroll_into_view_if_needed()
-    controller.screenshot(path=str(DOCS / f"controller-{size}.png"))
+    controller.screenshot(path=str(docs_picture(f"controller-{size}.png")))
     chart = page.locator(".pplkit-elbo").first
     chart.scroll_into_view_if_needed()
-    chart.screenshot(path=str(DOCS / f"elbo-chart-{size}.png"))
+    chart.screenshot(path=str(docs_picture(f"elbo-chart-{size}.png")))
 
 
 CASES = [

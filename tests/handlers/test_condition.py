@@ -94,3 +94,22 @@ def test_uncondition_leaves_interventions_fixed():
 def test_uncondition_names_must_be_a_list():
     with pytest.raises(TypeError, match="list of site names"):
         poutine.uncondition(hierarchical, names="y")
+
+
+def test_a_none_value_leaves_the_site_latent_and_a_trace_can_be_the_data():
+    import pplkit.distributions as dist
+    from pplkit import poutine
+
+    def model():
+        pplkit.sample("a", dist.Normal(0.0, 1.0))
+        pplkit.sample("b", dist.Normal(0.0, 1.0))
+
+    tr = poutine.trace(poutine.condition(model, data={"a": None, "b": 2.0})).get_trace()
+    assert not tr.nodes["a"]["is_observed"] and tr.nodes["b"]["is_observed"]
+    tr = poutine.trace(poutine.do(model, data={"a": None, "b": 3.0})).get_trace()
+    assert not tr.nodes["a"]["is_observed"] and float(tr.nodes["b"]["value"]) == 3.0
+
+    recorded = poutine.trace(model).get_trace()
+    replayed = poutine.trace(poutine.condition(model, data=recorded)).get_trace()
+    assert all(replayed.nodes[n]["is_observed"] for n in ("a", "b"))
+    assert torch.equal(replayed.nodes["a"]["value"], recorded.nodes["a"]["value"])

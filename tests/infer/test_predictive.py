@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 import warnings
 
@@ -186,6 +187,42 @@ def test_get_samples_is_pyros_deprecated_name_for_calling_the_predictive():
     with pytest.warns(DeprecationWarning, match="get_samples is deprecated"):
         samples = predictive.get_samples()
     assert samples["z"].shape == (7,)
+
+
+def point_model(x):
+    a = sample("a", dist.Normal(0.0, 1.0))
+    with plate("data", len(x)):
+        return sample("obs", dist.Normal(a * x, 1.0))
+
+
+def test_predictive_is_a_torch_module_holding_the_guide_and_call_gives_the_sorted_tuple():
+    guide = AutoDelta(point_model)
+    guide(X)
+    predictive = Predictive(point_model, guide=guide, num_samples=3, return_sites=["a", "obs"])
+    assert isinstance(predictive, torch.nn.Module)
+    # The guide is a submodule (as in Pyro), so its params are the predictive's.
+    assert {id(p) for p in predictive.parameters()} == {id(p) for p in guide.parameters()}
+    torch.manual_seed(0)
+    samples = predictive(X)
+    torch.manual_seed(0)
+    a, obs = predictive.call(X)
+    assert torch.equal(a, samples["a"]) and torch.equal(obs, samples["obs"])
+
+
+def test_a_traced_predictive_saves_loads_and_returns_the_point_guides_value():
+    guide = AutoDelta(point_model)
+    guide(X)
+    predictive = Predictive(point_model, guide=guide, num_samples=4, return_sites=["a", "obs"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's TracerWarning and its deprecation of torch.jit
+        traced = torch.jit.trace_module(predictive, {"call": (X,)})
+        buffer = io.BytesIO()
+        torch.jit.save(traced, buffer)
+        buffer.seek(0)
+        a, obs = torch.jit.load(buffer).call(X)
+    # AutoDelta draws its point every time: the loaded module returns that point 4 times.
+    assert torch.allclose(a, guide.median()["a"].expand(4))
+    assert obs.shape == (4, 20)
 
 
 # -- infer_discrete under Predictive: each sample's discrete posterior, given that sample --------

@@ -1,12 +1,12 @@
 """The model explorer: change priors, conditioning, interventions and the guide; watch the fit respond.
 
-Every change is applied to a wrapped copy of the model (see :mod:`widgets.toggles`).
+Every change is applied to a wrapped copy of the model (see :mod:`widgets.views.toggles`).
 The prior views (prior predictive, prior curves, the graph) are redrawn at once, in
 the kernel's thread; the fit runs in a background thread, cancelled and restarted
 (after a short debounce) when another change comes. Only the fit of the latest
 settings is ever shown: results of a superseded fit are dropped.
 
-Every fit is judged by :func:`widgets.convergence.assess`; a fit that has not levelled off
+Every fit is judged by :func:`widgets.training.convergence.assess`; a fit that has not levelled off
 within its step budget is shown, but marked "not converged" in every view and in
 ``explorer.fitted.convergence``. The views are live: :meth:`ModelExplorer.freeze` takes a
 picture of them that later changes leave alone (what a tutorial cell should show).
@@ -68,7 +68,7 @@ class ModelExplorer(StaticPicture, W.VBox):
         guide: the guide selected at the start.
         num_steps, lr: SVI steps and Adam learning rate per fit.
         num_samples: prior and posterior samples drawn for the views.
-        plot: ``plot(fig, draws)`` draws the predictive view (see :mod:`widgets.plotgrid`);
+        plot: ``plot(fig, draws)`` draws the predictive view (see :mod:`widgets.plots.plotgrid`);
             the default compares the density of each observed site's data with its
             prior and posterior predictive.
         reference: overlay a NUTS posterior (slower; cached per model change).

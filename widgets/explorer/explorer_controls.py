@@ -1,8 +1,8 @@
 """The explorer's controls for one site: prior family and parameters, ``do``, conditioned/free.
 
-Each control reads back as plain data (a :class:`~widgets.priors.PriorChoice`, an
+Each control reads back as plain data (a :class:`~widgets.views.priors.PriorChoice`, an
 intervention value, a bool) and calls ``on_change`` when the learner changes it; the
-explorer turns them into :class:`~widgets.toggles.Toggles`. Sliders report while they are
+explorer turns them into :class:`~widgets.views.toggles.Toggles`. Sliders report while they are
 dragged (``continuous_update=True``, as PreliZ's do), throttled in the kernel: at most one
 change per ``THROTTLE_S`` reaches the explorer, and the last position of a drag always does.
 """

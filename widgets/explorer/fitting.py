@@ -104,7 +104,7 @@ def fit(
 ) -> FitResult | None:
     """Fit ``request``; returns None when cancelled part-way.
 
-    The fit takes ``request.num_steps`` steps, then asks :func:`~widgets.convergence.assess`
+    The fit takes ``request.num_steps`` steps, then asks :func:`~widgets.training.convergence.assess`
     whether the loss has levelled off; if not, it continues half as many steps again at a
     time, up to ``BUDGET_FACTOR`` times the request. The verdict is in ``result.convergence``.
     ``on_step`` receives each SVI step record (the ELBO chart is one); ``on_extend``

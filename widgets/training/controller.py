@@ -7,7 +7,7 @@ Either way an error inside training shows in the chart (status "error" and the
 message), is kept in :attr:`TrainingController.error` and is raised again by
 :meth:`~TrainingController.wait` (directly, in blocking mode).
 
-After the requested steps the controller asks :func:`widgets.convergence.assess`
+After the requested steps the controller asks :func:`widgets.training.convergence.assess`
 whether the loss has levelled off; if not, it keeps training in chunks up to its step
 budget, and the chart then says "converged" or "not converged: <reason>".
 """

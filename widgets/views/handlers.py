@@ -22,7 +22,7 @@ class replace_prior(Handler):
 
     Args:
         priors: site name -> a distribution, or a function of the site's original
-            distribution returning the new one (e.g. a :class:`~widgets.priors.PriorChoice`,
+            distribution returning the new one (e.g. a :class:`~widgets.views.priors.PriorChoice`,
             which keeps the original's batch and event shape).
 
     Example::

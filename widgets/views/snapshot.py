@@ -54,7 +54,7 @@ class ModelSnapshot:
         return self.graph.with_posterior(summarize_posterior(latent)) if latent else self.graph
 
     def marginal_entry(self, site: str) -> dict[str, Any]:
-        """The arguments of :func:`~widgets.posterior_plots.draw_marginal` for ``site``."""
+        """The arguments of :func:`~widgets.views.posterior_plots.draw_marginal` for ``site``."""
         node = self.graph.nodes[site]
         msg = self.trace.nodes.get(site)
         fn = msg.fn if msg is not None else None

@@ -1,7 +1,7 @@
 """What a learner changed in the explorer, and the wrapped model that results.
 
 The user's model is never edited: every change is a handler around it. Priors are
-swapped by :class:`~widgets.handlers.replace_prior`, interventions are pplkit's
+swapped by :class:`~widgets.views.handlers.replace_prior`, interventions are pplkit's
 ``do``, and observed sites set free are :class:`~pplkit.handlers.uncondition` with ``names=``. For
 fitting, freed sites are also hidden with ``block``: the fit then marginalises them
 (each is drawn from its own distribution and never scored), which is still a valid

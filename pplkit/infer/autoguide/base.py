@@ -99,6 +99,9 @@ class AutoGuide(PyroModule):
     """
 
     _needs_latents = False  # AutoContinuous: a model without latents is an error, as in Pyro
+    # Guides that keep values in the support itself (AutoDelta's constrained params) take
+    # supports with no bijection from R^n, such as the sphere; the others need one.
+    _needs_bijection = True
 
     def __init__(
         self,
@@ -267,7 +270,18 @@ class AutoGuide(PyroModule):
         try:
             transform = biject_to(fn.support)
         except NotImplementedError:
-            raise discrete_site_error(msg.name, fn, type(self).__name__) from None
+            if fn.support.is_discrete:
+                raise discrete_site_error(msg.name, fn, type(self).__name__) from None
+            if self._needs_bijection and "sphere" not in repr(fn.support).lower():
+                raise
+            if self._needs_bijection:
+                raise ValueError(
+                    f"{type(self).__name__}: site '{msg.name}' lives on the sphere ({type(fn).__name__}), which has "
+                    "no unconstrained coordinates for a continuous guide to fit. Reparameterise it: "
+                    f"poutine.reparam(model, config={{'{msg.name}': ProjectedNormalReparam()}}) "
+                    "(from pplkit.infer.reparam), with a ProjectedNormal prior"
+                ) from None
+            transform = transform_to(fn.support)
         value = msg.value.detach()
         unconstrained = transform.inv(value).detach()
         return LatentSite(

@@ -33,6 +33,8 @@ class AutoDelta(AutoGuide):
         guide.median()["a"]      # the MAP estimate of a
     """
 
+    _needs_bijection = False  # its params live in the support (transform_to), as Pyro's AutoDelta
+
     def __init__(self, model: Any, init_loc_fn: InitFn = init_to_median, *, create_plates: Any = None) -> None:
         super().__init__(model, init_loc_fn=init_loc_fn, create_plates=create_plates)
         self._inits: dict[str, torch.Tensor] = {}
