@@ -120,4 +120,3 @@ def periodic_repeat(value: torch.Tensor, size: int, dim: int) -> torch.Tensor:
 def default_init_loc_fn() -> InitFn:
     """Pyro's default for these guides: the prior mean, or a feasible point where it has none."""
     return init_to_mean(fallback=init_to_feasible)
-
