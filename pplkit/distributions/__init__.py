@@ -13,6 +13,7 @@ from .delta import Delta, Unit
 from .empirical import Empirical
 from .masked import MaskedDistribution
 from .mixin import TorchDistributionMixin
+from .stable import Stable
 from .torch import *  # noqa: F401,F403
 from .torch import __all__ as _torch_families
 from .util import scale_and_mask, sum_rightmost
@@ -22,6 +23,7 @@ __all__ = [
     "Distribution",
     "Empirical",
     "MaskedDistribution",
+    "Stable",
     "TorchDistributionMixin",
     "Unit",
     "biject_to",
