@@ -14,6 +14,7 @@ from .empirical import Empirical
 from .masked import MaskedDistribution
 from .mixin import TorchDistributionMixin
 from .projected_normal import ProjectedNormal
+from .stable import Stable
 from .torch import *  # noqa: F401,F403
 from .torch import __all__ as _torch_families
 from .util import scale_and_mask, sum_rightmost
@@ -24,6 +25,7 @@ __all__ = [
     "Empirical",
     "MaskedDistribution",
     "ProjectedNormal",
+    "Stable",
     "TorchDistributionMixin",
     "Unit",
     "biject_to",

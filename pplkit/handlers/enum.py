@@ -7,11 +7,17 @@ the next one the dim left of it, and so on. Whatever depends on the site is then
 computed for every value at once, by broadcasting; ``TraceEnum_ELBO`` sums the dims
 out exactly. Inside a ``markov`` context, dims are reused by sites more than
 ``history`` steps apart, as in Pyro.
+
+A site that also sets ``infer["num_samples"] = K`` (``config_enumerate(num_samples=K)``)
+gets ``K`` samples of its distribution along its dim instead of its support, for
+``TraceTMC_ELBO``: continuous sites too.
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable
+
+import torch
 
 from ..runtime import Handler, Message, SiteKind, iter_handlers
 from .markov import markov
@@ -59,6 +65,13 @@ class enum(Handler):
                 f"site '{msg.name}': enumerate={strategy!r} is not supported by pplkit; use 'parallel'"
             )
         fn = msg.fn
+        num_samples = msg.infer.get("num_samples")
+        if num_samples is not None:
+            dim = self._allocate(msg)
+            msg.value = _local_samples(msg, num_samples, dim)
+            msg.infer = {**msg.infer, ENUM_DIM: dim}
+            msg.done = True
+            return
         if not fn.has_enumerate_support:
             raise ValueError(
                 f"site '{msg.name}' is marked for enumeration but its {type(fn).__name__} has no finite support; "
@@ -99,3 +112,51 @@ class enum(Handler):
         if context is not None:
             context.record_dim(self, dim)
         return dim
+
+
+def _local_samples(msg: Message, num_samples: int, dim: int) -> torch.Tensor:
+    """``num_samples`` draws of the site along ``dim``, each drawn given one sample of its parents.
+
+    A draw whose distribution varies along other sites' enumeration dims would hold every
+    combination of their samples; like Pyro, keep one parent sample per draw: draw k uses
+    parent sample k (``tmc="diagonal"``) or a parent sample drawn uniformly (``"mixture"``).
+    """
+    fn = msg.fn
+    strategy = msg.infer.get("tmc", "diagonal")
+    if strategy not in ("diagonal", "mixture"):
+        raise ValueError(f"site '{msg.name}': tmc={strategy!r} is not supported by pplkit; use 'diagonal' or 'mixture'")
+    shape = torch.Size([num_samples])
+    draws = fn.rsample(shape) if fn.has_rsample else fn.sample(shape)
+    batch_shape = tuple(fn.batch_shape)
+    plate_dims = {f.dim for f in msg.cond_indep_stack if f.dim is not None}
+    rank = len(batch_shape)
+    index: list[torch.Tensor] = []
+    kept: list[int] = []
+    for i, size in enumerate((num_samples,) + batch_shape):
+        batch_dim = i - 1 - rank  # the dim counted from the right of the batch shape
+        at = [1] * (rank + 1)
+        if i == 0 or batch_dim in plate_dims or size == 1:
+            at[i] = size
+            index.append(torch.arange(size).reshape(at))
+            kept.append(size)
+            continue
+        if strategy == "mixture":
+            parents = torch.randint(size, (num_samples,))
+        elif size == num_samples:
+            parents = torch.arange(size)
+        else:
+            raise ValueError(
+                f"site '{msg.name}' draws {num_samples} samples but depends on a site with {size} values along dim "
+                f"{batch_dim}; tmc='diagonal' pairs samples one to one, so give both the same num_samples or use "
+                "tmc='mixture'"
+            )
+        at[0] = num_samples
+        index.append(parents.reshape(at))
+        kept.append(1)
+    thin = draws[tuple(index)]  # shape (num_samples, *batch with parent dims 1, *event)
+    batch_rank = -dim - 1
+    batch = tuple(kept[1:])
+    extra = batch[: max(len(batch) - batch_rank, 0)]
+    assert all(size == 1 for size in extra), (msg.name, batch, dim)
+    trailing = batch[len(extra):]
+    return thin.reshape((num_samples,) + (1,) * (batch_rank - len(trailing)) + trailing + tuple(fn.event_shape))

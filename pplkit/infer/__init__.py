@@ -29,6 +29,7 @@ from .trace_mean_field_elbo import TraceMeanField_ELBO
 from .trace_tail_adaptive_elbo import TraceTailAdaptive_ELBO
 from .traceenum_elbo import TraceEnum_ELBO
 from .tracegraph_elbo import TraceGraph_ELBO
+from .tracetmc_elbo import TraceTMC_ELBO
 from .weighed_predictive import MHResampler, WeighedPredictive, WeighedPredictiveResults
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "StepRecord",
     "TraceEnum_ELBO",
     "TraceGraph_ELBO",
+    "TraceTMC_ELBO",
     "TraceMeanField_ELBO",
     "TraceTailAdaptive_ELBO",
     "Trace_ELBO",

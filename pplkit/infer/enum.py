@@ -27,33 +27,57 @@ Ordinal = frozenset[str]  # the names of the vectorised plates a site is in
 
 
 class _ConfigEnumerate(Handler):
-    """Marks each discrete latent sample site for enumeration, unless it says otherwise."""
+    """Marks each discrete latent sample site for enumeration, unless it says otherwise.
 
-    def __init__(self, fn: Callable[..., Any] | None, default: str, expand: bool) -> None:
+    With ``num_samples`` it marks every latent site, discrete or not, for ``num_samples``
+    draws along an enumeration dim (Tensor Monte Carlo); a site's own ``infer`` keys win.
+    """
+
+    def __init__(
+        self, fn: Callable[..., Any] | None, default: str, expand: bool, num_samples: int | None, tmc: str
+    ) -> None:
         super().__init__(fn)
         self.default = default
         self.expand = expand
+        self.num_samples = num_samples
+        self.tmc = tmc
 
     def process(self, msg: Message) -> None:
-        if msg.kind is not SiteKind.SAMPLE or msg.is_observed or "enumerate" in msg.infer:
+        if msg.kind is not SiteKind.SAMPLE or msg.is_observed:
+            return
+        if self.num_samples is not None:
+            config = {"enumerate": self.default, "num_samples": self.num_samples, "expand": self.expand}
+            msg.infer = {**config, "tmc": self.tmc, **msg.infer}
+            return
+        if "enumerate" in msg.infer:
             return
         if getattr(msg.fn, "has_enumerate_support", False):
             msg.infer = {**msg.infer, "enumerate": self.default, "expand": self.expand}
 
 
 @overload
-def config_enumerate(guide: Callable[..., Any], default: str = ..., expand: bool = ...) -> Handler: ...
+def config_enumerate(
+    guide: Callable[..., Any], default: str = ..., expand: bool = ..., num_samples: int | None = ..., tmc: str = ...
+) -> Handler: ...
 @overload
 def config_enumerate(
-    guide: None = ..., default: str = ..., expand: bool = ...
+    guide: None = ..., default: str = ..., expand: bool = ..., num_samples: int | None = ..., tmc: str = ...
 ) -> Callable[[Callable[..., Any]], Handler]: ...
 def config_enumerate(
-    guide: Callable[..., Any] | None = None, default: str = "parallel", expand: bool = False
+    guide: Callable[..., Any] | None = None,
+    default: str = "parallel",
+    expand: bool = False,
+    num_samples: int | None = None,
+    tmc: str = "diagonal",
 ) -> Handler | Callable[[Callable[..., Any]], Handler]:
     """Mark every discrete latent site of ``guide`` (a model or a guide) for enumeration.
 
     Usable as ``@config_enumerate``, ``@config_enumerate(default="parallel")`` or
     ``config_enumerate(model)``. Sites that already set ``infer["enumerate"]`` keep it.
+    With ``num_samples=K`` every latent site (continuous ones too) instead draws ``K``
+    samples along an enumeration dim, for ``TraceTMC_ELBO``; ``tmc`` says how a site
+    picks its parents' samples: ``"diagonal"`` (sample k uses the parents' sample k) or
+    ``"mixture"`` (a parent sample drawn uniformly).
 
     Example::
 
@@ -65,9 +89,14 @@ def config_enumerate(
     """
     if default not in ("parallel", "sequential"):
         raise ValueError(f"config_enumerate: default must be 'parallel' (or 'sequential'), got {default!r}")
+    if num_samples is not None:
+        if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
+            raise ValueError(f"config_enumerate: num_samples must be None or a positive int, got {num_samples!r}")
+        if default == "sequential":
+            raise ValueError("config_enumerate: num_samples (local sampling) needs default='parallel'")
     if guide is None:
-        return lambda fn: _ConfigEnumerate(fn, default, expand)
-    return _ConfigEnumerate(guide, default, expand)
+        return lambda fn: _ConfigEnumerate(fn, default, expand, num_samples, tmc)
+    return _ConfigEnumerate(guide, default, expand, num_samples, tmc)
 
 
 @dataclass(frozen=True)

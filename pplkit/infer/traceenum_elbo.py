@@ -86,7 +86,7 @@ class TraceEnum_ELBO(ELBO):
                     del paired.nodes[name]
             _check_pairing(paired, guide_trace)
             if self.strict_enumeration_warning and is_validation_enabled():
-                _warn_if_nothing_enumerated(model_trace, guide_trace)
+                _warn_if_nothing_enumerated(model_trace, guide_trace, type(self).__name__)
             yield model_trace, guide_trace
 
     def _particle(self, model_trace: Trace, guide_trace: Trace) -> ParticleTerms:
@@ -136,7 +136,7 @@ def _score_term(sites: list[Message], elbo: torch.Tensor) -> torch.Tensor | floa
     return elbo.detach() * (log_q - log_q.detach())
 
 
-def _warn_if_nothing_enumerated(model_trace: Trace, guide_trace: Trace) -> None:
+def _warn_if_nothing_enumerated(model_trace: Trace, guide_trace: Trace, estimator: str) -> None:
     # As Pyro does (strict_enumeration_warning=True, the default): without enumerated
     # sites this estimator is a slower Trace_ELBO, which is most likely an oversight.
     for tr in (guide_trace, model_trace):
@@ -144,7 +144,7 @@ def _warn_if_nothing_enumerated(model_trace: Trace, guide_trace: Trace) -> None:
             if msg.kind is SiteKind.SAMPLE and msg.infer.get("enumerate"):
                 return
     warnings.warn(
-        "TraceEnum_ELBO found no sample sites configured for enumeration. To enumerate a site, decorate the "
+        f"{estimator} found no sample sites configured for enumeration. To enumerate a site, decorate the "
         "model or guide with @config_enumerate or give the site infer={'enumerate': 'parallel'}; if you do not "
         "want to enumerate, use Trace_ELBO (or pass strict_enumeration_warning=False)",
         UserWarning,

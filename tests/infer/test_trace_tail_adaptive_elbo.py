@@ -53,14 +53,3 @@ def test_what_it_does_not_do_is_said():
         elbo.loss(model, guide)
     with pytest.raises(NotImplementedError, match="vectorize_particles=True"):
         TraceTailAdaptive_ELBO(num_particles=4).differentiable_loss(model, guide)
-
-
-def test_pyros_names_pplkit_lacks_import_and_say_so_when_used():
-    # Importable so that Pyro code naming them runs; constructing one names the alternative.
-    from pplkit.infer.reparam import LatentStableReparam
-    from pplkit.infer.tracetmc_elbo import TraceTMC_ELBO
-
-    with pytest.raises(NotImplementedError, match="TraceEnum_ELBO with config_enumerate"):
-        TraceTMC_ELBO(max_plate_nesting=1)
-    with pytest.raises(NotImplementedError, match="no Stable distribution"):
-        LatentStableReparam()
