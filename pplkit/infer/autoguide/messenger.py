@@ -106,7 +106,7 @@ def site_transform(name: str, prior: Distribution) -> Transform:
     try:
         return biject_to(prior.support)
     except NotImplementedError:
-        if prior.support.is_discrete:
+        if getattr(prior.support, "is_discrete", False):
             raise discrete_site_error(name, prior, "AutoMessenger") from None
         if "sphere" in repr(prior.support).lower():
             raise ValueError(
