@@ -102,11 +102,19 @@ class AutoMessenger(GuideMessenger, PyroModule):
 
 
 def site_transform(name: str, prior: Distribution) -> Transform:
-    """``biject_to(prior.support)``, or the error that names a discrete site and the ways out."""
+    """``biject_to(prior.support)``, or the error that names the site and the way out (discrete, sphere)."""
     try:
         return biject_to(prior.support)
     except NotImplementedError:
-        raise discrete_site_error(name, prior, "AutoMessenger") from None
+        if getattr(prior.support, "is_discrete", False):
+            raise discrete_site_error(name, prior, "AutoMessenger") from None
+        if "sphere" in repr(prior.support).lower():
+            raise ValueError(
+                f"site '{name}' lives on the sphere ({type(prior).__name__}), which has no unconstrained "
+                "coordinates for a messenger guide to fit. Reparameterise it: "
+                f"poutine.reparam(model, config={{'{name}': ProjectedNormalReparam()}}) (from pplkit.infer.reparam)"
+            ) from None
+        raise
 
 
 def periodic_repeat(value: torch.Tensor, size: int, dim: int) -> torch.Tensor:

@@ -63,3 +63,11 @@ def test_discrete_site_names_the_site():
 
     with pytest.raises(ValueError, match="site 'k'.*Categorical"):
         AutoRegressiveMessenger(model)()
+
+
+def test_a_sphere_site_points_to_the_reparam():
+    def model():
+        sample("x", dist.ProjectedNormal(torch.ones(3)))
+
+    with pytest.raises(ValueError, match="site 'x'.*sphere.*ProjectedNormalReparam"):
+        AutoRegressiveMessenger(model)()
