@@ -57,11 +57,19 @@ class _ConfigEnumerate(Handler):
 
 @overload
 def config_enumerate(
-    guide: Callable[..., Any], default: str | None = ..., expand: bool = ..., num_samples: int | None = ..., tmc: str = ...
+    guide: Callable[..., Any],
+    default: str | None = ...,
+    expand: bool = ...,
+    num_samples: int | None = ...,
+    tmc: str = ...,
 ) -> Handler: ...
 @overload
 def config_enumerate(
-    guide: None = ..., default: str | None = ..., expand: bool = ..., num_samples: int | None = ..., tmc: str = ...
+    guide: None = ...,
+    default: str | None = ...,
+    expand: bool = ...,
+    num_samples: int | None = ...,
+    tmc: str = ...,
 ) -> Callable[[Callable[..., Any]], Handler]: ...
 def config_enumerate(
     guide: Callable[..., Any] | None = None,

@@ -225,3 +225,13 @@ def test_config_enumerate_marks_continuous_sites_and_keeps_their_own_settings():
         config_enumerate(model, num_samples=0)
     with pytest.raises(ValueError, match="needs default='parallel'"):
         config_enumerate(model, default="sequential", num_samples=3)
+
+
+def test_config_enumerate_default_none_marks_sites_as_not_enumerated():
+    # Pyro's default=None: every discrete site says infer["enumerate"] = None, and is sampled.
+    def model():
+        pplkit.sample("k", dist.Bernoulli(0.5))
+
+    tr = poutine.trace(poutine.enum(config_enumerate(model, default=None), first_available_dim=-1)).get_trace()
+    assert tr.nodes["k"].infer["enumerate"] is None
+    assert tr.nodes["k"].value.shape == ()
