@@ -2,9 +2,10 @@
 
 Sampled by the Chambers-Mallows-Stuck method: with ``u ~ Uniform(-pi/2, pi/2)`` and
 ``e ~ Exponential(1)``, :func:`standard_stable` maps ``(u, e)`` to a standard stable
-draw, differentiably in the parameters, so ``rsample`` has gradients. Like Pyro's
-``Stable`` it has no ``log_prob``: infer with ``LatentStableReparam`` (latent sites)
-or ``StableReparam`` under Pyro. Special cases: ``stability=2`` is
+draw, differentiably in the parameters, so ``rsample`` has gradients. The density has
+no closed form and pplkit does not compute one (Pyro 1.9's ``Stable.log_prob``
+integrates it numerically): infer latent Stable sites with ``LatentStableReparam``;
+for observed ones use Pyro. Special cases: ``stability=2`` is
 ``Normal(loc, sqrt(2) * scale)``, ``stability=1, skew=0`` is ``Cauchy(loc, scale)``.
 """
 
@@ -103,8 +104,9 @@ class Stable(TorchDistributionMixin, Distribution):
 
     def log_prob(self, value: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError(
-            "Stable has no closed-form density (nor in Pyro). For a latent Stable site use "
-            "poutine.reparam(model, config={'x': LatentStableReparam()})"
+            "pplkit's Stable has no log_prob: the density has no closed form (Pyro 1.9 integrates it "
+            "numerically). For a latent Stable site use poutine.reparam(model, config={'x': LatentStableReparam()}); "
+            "for an observed one, run the model under Pyro"
         )
 
     @property

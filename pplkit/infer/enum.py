@@ -34,7 +34,7 @@ class _ConfigEnumerate(Handler):
     """
 
     def __init__(
-        self, fn: Callable[..., Any] | None, default: str, expand: bool, num_samples: int | None, tmc: str
+        self, fn: Callable[..., Any] | None, default: str | None, expand: bool, num_samples: int | None, tmc: str
     ) -> None:
         super().__init__(fn)
         self.default = default
@@ -57,15 +57,23 @@ class _ConfigEnumerate(Handler):
 
 @overload
 def config_enumerate(
-    guide: Callable[..., Any], default: str = ..., expand: bool = ..., num_samples: int | None = ..., tmc: str = ...
+    guide: Callable[..., Any],
+    default: str | None = ...,
+    expand: bool = ...,
+    num_samples: int | None = ...,
+    tmc: str = ...,
 ) -> Handler: ...
 @overload
 def config_enumerate(
-    guide: None = ..., default: str = ..., expand: bool = ..., num_samples: int | None = ..., tmc: str = ...
+    guide: None = ...,
+    default: str | None = ...,
+    expand: bool = ...,
+    num_samples: int | None = ...,
+    tmc: str = ...,
 ) -> Callable[[Callable[..., Any]], Handler]: ...
 def config_enumerate(
     guide: Callable[..., Any] | None = None,
-    default: str = "parallel",
+    default: str | None = "parallel",
     expand: bool = False,
     num_samples: int | None = None,
     tmc: str = "diagonal",
@@ -73,7 +81,8 @@ def config_enumerate(
     """Mark every discrete latent site of ``guide`` (a model or a guide) for enumeration.
 
     Usable as ``@config_enumerate``, ``@config_enumerate(default="parallel")`` or
-    ``config_enumerate(model)``. Sites that already set ``infer["enumerate"]`` keep it.
+    ``config_enumerate(model)``. Sites that already set ``infer["enumerate"]`` keep it;
+    ``default=None`` marks them ``infer["enumerate"] = None`` (not enumerated), as in Pyro.
     With ``num_samples=K`` every latent site (continuous ones too) instead draws ``K``
     samples along an enumeration dim, for ``TraceTMC_ELBO``; ``tmc`` says how a site
     picks its parents' samples: ``"diagonal"`` (sample k uses the parents' sample k) or
@@ -87,8 +96,8 @@ def config_enumerate(
                 z = pyro.sample("z", dist.Categorical(weights))
                 pyro.sample("x", dist.Normal(locs[z], 1.0), obs=data)
     """
-    if default not in ("parallel", "sequential"):
-        raise ValueError(f"config_enumerate: default must be 'parallel' (or 'sequential'), got {default!r}")
+    if default not in ("parallel", "sequential", None):
+        raise ValueError(f"config_enumerate: default must be 'parallel' (or 'sequential', or None), got {default!r}")
     if num_samples is not None:
         if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
             raise ValueError(f"config_enumerate: num_samples must be None or a positive int, got {num_samples!r}")

@@ -85,6 +85,8 @@ class TraceEnum_ELBO(ELBO):
                 if ENUM_DIM in msg.infer and name not in guide_trace.nodes:
                     del paired.nodes[name]
             _check_pairing(paired, guide_trace)
+            # Event dims, shapes and guide-only plates, as the other ELBOs check them (before the warning below).
+            self._check_structure(model, guide, paired, guide_trace, nesting)
             if self.strict_enumeration_warning and is_validation_enabled():
                 _warn_if_nothing_enumerated(model_trace, guide_trace, type(self).__name__)
             yield model_trace, guide_trace

@@ -225,3 +225,28 @@ def test_config_enumerate_marks_continuous_sites_and_keeps_their_own_settings():
         config_enumerate(model, num_samples=0)
     with pytest.raises(ValueError, match="needs default='parallel'"):
         config_enumerate(model, default="sequential", num_samples=3)
+
+
+def test_config_enumerate_default_none_marks_sites_as_not_enumerated():
+    # Pyro's default=None: every discrete site says infer["enumerate"] = None, and is sampled.
+    def model():
+        pplkit.sample("k", dist.Bernoulli(0.5))
+
+    tr = poutine.trace(poutine.enum(config_enumerate(model, default=None), first_available_dim=-1)).get_trace()
+    assert tr.nodes["k"].infer["enumerate"] is None
+    assert tr.nodes["k"].value.shape == ()
+
+
+@pytest.mark.parametrize("elbo_class", [TraceEnum_ELBO, TraceTMC_ELBO])
+def test_enumerating_elbos_check_model_and_guide_structure_before_the_enumeration_warning(elbo_class):
+    # As in Pyro: a plate only the guide enters is reported, even when nothing is enumerated.
+    def model():
+        pplkit.sample("x", dist.Bernoulli(0.5))
+
+    def guide():
+        with pplkit.plate("guide_only", 10):
+            pass
+        pplkit.sample("x", dist.Bernoulli(0.5))
+
+    with pytest.warns(UserWarning, match="Found plate statements in guide but not model"):
+        elbo_class().loss(model, guide)
