@@ -20,6 +20,7 @@ from ...nn.module import PyroModule, PyroParam
 from ...poutine.guide import GuideMessenger
 from ...poutine.runtime import get_plates
 from ...runtime import Message, SiteKind
+from .base import check_init_scale
 from .initialization import InitFn, discrete_site_error, init_to_feasible, init_to_mean
 
 __all__ = ["AutoMessenger"]
@@ -32,12 +33,24 @@ class AutoMessenger(GuideMessenger, PyroModule):
         model: the model.
         amortized_plates: names of plates over which the guide's params are shared (one
             value for all elements), e.g. a subsampled data plate.
+        init_loc_fn: per-site initial value, for the subclasses that start from one
+            (default: the prior mean, else a feasible point).
+        init_scale: initial scale, for the subclasses that have one.
     """
 
-    def __init__(self, model: Callable[..., Any], *, amortized_plates: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        model: Callable[..., Any],
+        *,
+        amortized_plates: tuple[str, ...] = (),
+        init_loc_fn: InitFn | None = None,
+        init_scale: float = 0.1,
+    ) -> None:
         PyroModule.__init__(self)
         GuideMessenger.__init__(self, model)
         self.amortized_plates = tuple(amortized_plates)
+        self.init_loc_fn = init_loc_fn or default_init_loc_fn()
+        self._init_scale = check_init_scale(self, init_scale)
         self._outer_plates: tuple[str, ...] = ()
 
     def __call__(self, *args: Any, **kwargs: Any) -> dict[str, torch.Tensor]:

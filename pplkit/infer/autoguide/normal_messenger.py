@@ -15,9 +15,8 @@ import torch
 from torch.distributions import Distribution, constraints
 
 from ... import distributions as dist
-from .base import check_init_scale
 from .initialization import InitFn
-from .messenger import AutoMessenger, default_init_loc_fn, site_transform
+from .messenger import AutoMessenger, site_transform
 
 __all__ = ["AutoHierarchicalNormalMessenger", "AutoNormalMessenger"]
 
@@ -40,19 +39,7 @@ class AutoNormalMessenger(AutoMessenger):
         svi = SVI(model, guide, Adam({"lr": 0.01}), Trace_ELBO())
     """
 
-    def __init__(
-        self,
-        model: Callable[..., Any],
-        *,
-        init_loc_fn: InitFn | None = None,
-        init_scale: float = 0.1,
-        amortized_plates: tuple[str, ...] = (),
-    ) -> None:
-        init_scale = check_init_scale(self, init_scale)
-        super().__init__(model, amortized_plates=amortized_plates)
-        self.init_loc_fn = init_loc_fn or default_init_loc_fn()
-        self._init_scale = init_scale
-        self._computing_median = False
+    _computing_median = False  # set while median() runs the model
 
     def get_posterior(self, name: str, prior: Distribution) -> Distribution | torch.Tensor:
         transform = site_transform(name, prior)

@@ -7,16 +7,12 @@ the model's dependency structure: the guide is autoregressive in the model's ord
 
 from __future__ import annotations
 
-from typing import Any, Callable
-
 import torch
 from torch.distributions import Distribution, constraints
 from torch.distributions.transforms import AffineTransform
 
 from ... import distributions as dist
-from .base import check_init_scale
-from .initialization import InitFn
-from .messenger import AutoMessenger, default_init_loc_fn, site_transform
+from .messenger import AutoMessenger, site_transform
 
 __all__ = ["AutoRegressiveMessenger"]
 
@@ -38,19 +34,6 @@ class AutoRegressiveMessenger(AutoMessenger):
         guide = AutoRegressiveMessenger(model)
         svi = SVI(model, guide, Adam({"lr": 0.01}), Trace_ELBO())
     """
-
-    def __init__(
-        self,
-        model: Callable[..., Any],
-        *,
-        init_loc_fn: InitFn | None = None,
-        init_scale: float = 0.1,
-        amortized_plates: tuple[str, ...] = (),
-    ) -> None:
-        init_scale = check_init_scale(self, init_scale)
-        super().__init__(model, amortized_plates=amortized_plates)
-        self.init_loc_fn = init_loc_fn or default_init_loc_fn()
-        self._init_scale = init_scale
 
     def get_posterior(self, name: str, prior: Distribution) -> Distribution | torch.Tensor:
         transform = site_transform(name, prior)
