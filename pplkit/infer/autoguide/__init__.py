@@ -2,7 +2,8 @@
 
 ``AutoNormal`` (mean-field, readable params per site), ``AutoDelta`` (MAP),
 ``AutoDiagonalNormal``, ``AutoMultivariateNormal`` and
-``AutoLowRankMultivariateNormal`` (one packed vector of all latents),
+``AutoLowRankMultivariateNormal`` (one packed vector of all latents), ``AutoGaussian``
+(a joint Gaussian with the model's sparsity),
 ``AutoIAFNormal`` (a normalizing flow over that vector), ``AutoStructured`` (a chosen
 conditional per site, sites shifted by others), ``AutoLaplaceApproximation``
 and ``AutoGuideList`` (parts for parts of the model); ``AutoDiscreteParallel`` for
@@ -17,6 +18,7 @@ from .continuous import AutoContinuous
 from .delta import AutoDelta
 from .diagonal_normal import AutoDiagonalNormal
 from .discrete_parallel import AutoDiscreteParallel
+from .gaussian import AutoGaussian
 from .guide_list import AutoCallable, AutoGuideList
 from .iaf_normal import AutoIAFNormal
 from .initialization import (
@@ -43,6 +45,7 @@ __all__ = [
     "AutoDelta",
     "AutoDiagonalNormal",
     "AutoDiscreteParallel",
+    "AutoGaussian",
     "AutoGuide",
     "AutoGuideList",
     "AutoHierarchicalNormalMessenger",
