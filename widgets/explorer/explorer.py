@@ -186,7 +186,10 @@ class ModelExplorer(StaticPicture, W.VBox):
         site_controls.add_class("pplkit-explorer-controls")
         self.chart.layout = W.Layout(flex=f"0 1 {CHART_WIDTH}", max_width=CHART_WIDTH)
         self.predictive.layout = W.Layout(flex="1 1 620px")
-        self.model_view.layout = W.Layout(flex="1 1 520px", min_width="400px")
+        # The model view keeps its own wrapping: its "tensor shapes" panel takes a row of its own
+        # under the graph, instead of squeezing graph and node panel until they are clipped.
+        self.model_view.layout = W.Layout(flex="1 1 520px", min_width="400px", flex_flow="row wrap",
+                                          align_items="center")
         self.marginals.layout = W.Layout(flex="1 1 560px")
         self.correlations.layout = W.Layout(flex="0 1 320px")
         wrap = {"flex_flow": "row wrap", "align_items": "flex-start"}

@@ -30,6 +30,16 @@ def test_controls_follow_the_models_sites():
     assert explorer.fitted is None  # nothing is fitted before start()
 
 
+def test_the_model_views_shapes_panel_wraps_onto_its_own_row():
+    # Seen in the Voila dashboard at 1280 px: with the explorer's layout replacing the model
+    # view's, graph, node panel and the "tensor shapes" panel shared one row and were clipped.
+    explorer = ModelExplorer(hierarchical, Y, blocking=True, **FAST)
+    view = explorer.model_view
+    assert view.layout.flex_flow == "row wrap"
+    shapes_panel = view.children[-1]
+    assert shapes_panel.layout.flex == "1 1 100%"  # a full row of its own once the row wraps
+
+
 def test_blocking_fit_publishes_the_posterior():
     explorer = ModelExplorer(hierarchical, Y, blocking=True, **FAST)
     explorer.start()
