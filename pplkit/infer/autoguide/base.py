@@ -238,14 +238,21 @@ class AutoGuide(PyroModule):
 
     # -- tracing the model once -------------------------------------------------------------
 
+    def _trace_model_once(self, args: tuple[Any, ...], kwargs: dict[str, Any],
+                          init_loc_fn: InitFn | None = None) -> Trace:
+        """One run of the model, as every guide's ``_setup`` reads its structure from it."""
+        init = InitMessenger(init_loc_fn) if init_loc_fn is not None else nullcontext()
+        with tracing_for_structure(), trace() as tracer, init:
+            call_user_fn(self.model, f"model (traced by {type(self).__name__})", args, kwargs)
+        return tracer.trace
+
     def _setup(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         with self._setup_lock:
             if self.prototype_trace is not None:
                 return
-            with tracing_for_structure(), trace() as tracer, InitMessenger(self.init_loc_fn):
-                call_user_fn(self.model, f"model (traced by {type(self).__name__})", args, kwargs)
+            prototype = self._trace_model_once(args, kwargs, self.init_loc_fn)
             sites = {}
-            for msg in tracer.trace.nodes.values():
+            for msg in prototype.nodes.values():
                 if msg.kind is SiteKind.SAMPLE and not msg.is_observed:
                     sites[msg.name] = self._describe_site(msg)
             if not sites and self._needs_latents:
@@ -257,7 +264,7 @@ class AutoGuide(PyroModule):
             self._plate_frames = {f.name: f for s in sites.values() for f in s.frames}
             if sites:
                 self._setup_sites()
-            self.prototype_trace = tracer.trace  # last: other threads then see a finished guide
+            self.prototype_trace = prototype  # last: other threads then see a finished guide
 
     def _describe_site(self, msg: Any) -> LatentSite:
         fn = msg.fn

@@ -18,10 +18,8 @@ from torch.distributions import constraints
 from torch.distributions.transforms import identity_transform
 
 from ... import distributions as dist
-from ...handlers import trace
 from ...primitives import param, sample
 from ...runtime import SiteKind
-from ..util import call_user_fn, tracing_for_structure
 from .base import AutoGuide, LatentSite
 
 __all__ = ["AutoDiscreteParallel"]
@@ -48,16 +46,15 @@ class AutoDiscreteParallel(AutoGuide):
         with self._setup_lock:
             if self.prototype_trace is not None:
                 return
-            with tracing_for_structure(), trace() as tracer:
-                call_user_fn(self.model, f"model (traced by {type(self).__name__})", args, kwargs)
+            prototype = self._trace_model_once(args, kwargs)
             sites = {}
-            for msg in tracer.trace.nodes.values():
+            for msg in prototype.nodes.values():
                 if msg.kind is not SiteKind.SAMPLE or msg.is_observed:
                     continue
                 sites[msg.name] = self._describe_discrete(msg)
             self.sites = sites
             self._plate_frames = {f.name: f for s in sites.values() for f in s.frames}
-            self.prototype_trace = tracer.trace
+            self.prototype_trace = prototype
 
     def _describe_discrete(self, msg: Any) -> LatentSite:
         fn = msg.fn

@@ -14,9 +14,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import torch
 
-from ...handlers import trace
 from ...runtime import SiteKind
-from ..util import call_user_fn, tracing_for_structure
 from .base import AutoGuide
 
 __all__ = ["AutoCallable", "AutoGuideList"]
@@ -116,16 +114,15 @@ class AutoGuideList(AutoGuide):
         with self._setup_lock:
             if self.prototype_trace is not None:
                 return
-            with tracing_for_structure(), trace() as tracer:
-                call_user_fn(self.model, f"model (traced by {type(self).__name__})", args, kwargs)
+            prototype = self._trace_model_once(args, kwargs)
             self._plate_frames = {
                 f.name: f
-                for msg in tracer.trace.nodes.values()
+                for msg in prototype.nodes.values()
                 if msg.kind is SiteKind.SAMPLE and not msg.is_observed
                 for f in msg.cond_indep_stack
                 if f.dim is not None
             }
-            self.prototype_trace = tracer.trace
+            self.prototype_trace = prototype
 
     def __call__(self, *args: Any, **kwargs: Any) -> dict[str, torch.Tensor]:
         with self._pyro_context:  # shared with the parts: PyroSamples are drawn once per call
